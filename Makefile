@@ -1,0 +1,44 @@
+# The two commands a newcomer needs:
+#   make run    set up, migrate a SQLite database, seed a demo organisation, serve on localhost
+#   make test   set up and run the whole test suite (rule examples, then pytest)
+# Everything is installed into .venv; nothing outside this folder is touched, except that
+# `make test` installs Debian's chromium and redis-server for the tests when missing.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install lint bench worker clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/defuse db upgrade
+	$(BIN)/defuse seed-demo
+	$(BIN)/defuse run --host $(HOST) --port $(PORT)
+
+worker: install
+	$(BIN)/defuse worker
+
+test: install
+	scripts/ensure-test-tools
+	$(BIN)/defuse rules test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff format --check service tests bench
+
+bench: install
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

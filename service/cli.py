@@ -1,0 +1,411 @@
+"""The `defuse` command line: `defuse --help` lists everything.
+
+Commands run inside the app (settings from DEFUSE_* variables). Flask-Migrate provides
+`defuse db upgrade|downgrade|migrate|history`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from service.extensions import db
+
+
+def _create_app() -> Flask:
+    from service import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def main() -> None:
+    """Defuse: early warning for workplace conflict."""
+
+
+def register_commands(app: Flask) -> None:
+    for command in (
+        run,
+        worker,
+        seed_demo,
+        users,
+        tokens,
+        rules,
+        model,
+        score,
+        rescore,
+        directory,
+        relay,
+        keys,
+        retention,
+    ):
+        app.cli.add_command(command)
+
+
+# --- operating ------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug/--no-debug", default=False)
+@with_appcontext
+def run(host: str, port: int, debug: bool) -> None:
+    """Serve the app with the development server (gunicorn in production)."""
+    from werkzeug.serving import run_simple
+
+    from service.logs import AnonymousRequestHandler
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"Defuse is running at http://{host}:{port}/  (Ctrl+C to stop)")
+    run_simple(
+        host,
+        port,
+        app,
+        use_reloader=debug,
+        use_debugger=debug,
+        threaded=True,
+        request_handler=AnonymousRequestHandler,
+    )
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Drain the queues, then exit.")
+@click.option("--no-schedule", is_flag=True, help="Do not run the periodic schedule here.")
+@with_appcontext
+def worker(burst: bool, no_schedule: bool) -> None:
+    """Run an RQ worker (routing, notifications, maintenance) with the scheduler."""
+    from service.tasks.worker import run_worker
+
+    run_worker(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        burst=burst,
+        with_schedule=not no_schedule,
+    )
+
+
+@click.command()
+@with_appcontext
+def relay() -> None:
+    """Hand pending outbox entries to the queue (or run them in-process without Redis)."""
+    from service.tasks.relay import relay_outbox
+
+    click.echo(f"handed over {relay_outbox()} job(s)")
+
+
+@click.command("seed-demo")
+@click.option("--reports", default=24, show_default=True, help="Demo reports to submit.")
+@with_appcontext
+def seed_demo(reports: int) -> None:
+    """Create a demo organisation, staff and reports (idempotent)."""
+    from service.demo import seed
+
+    for line in seed(reports=reports):
+        click.echo(line)
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+@click.group()
+def users() -> None:
+    """Manage staff accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option(
+    "--role", required=True, type=click.Choice(["trust_leader", "lead", "hr_analyst", "admin"])
+)
+@click.option("--name", default="")
+@click.option("--password", default=None, help="Prompted for if not given.")
+@click.option("--org-unit", type=int, default=None, help="Org unit id of a Trust Leader.")
+@click.option("--categories", default="", help="Comma-separated concern categories.")
+@click.option("--languages", default="en", show_default=True)
+@click.option("--capacity", default=8, show_default=True, type=int)
+@with_appcontext
+def users_create(
+    email: str,
+    role: str,
+    name: str,
+    password: str | None,
+    org_unit: int | None,
+    categories: str,
+    languages: str,
+    capacity: int,
+) -> None:
+    """Create a staff account."""
+    from service.people import PeopleError, create_user
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(
+            email=email,
+            role=role,
+            name=name,
+            password=password,
+            org_unit_id=org_unit,
+            categories=[c.strip() for c in categories.split(",") if c.strip()],
+            languages=[lang.strip() for lang in languages.split(",") if lang.strip()],
+            capacity=capacity,
+        )
+    except PeopleError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
+@click.group()
+def tokens() -> None:
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--label", default="")
+@with_appcontext
+def tokens_create(email: str, label: str) -> None:
+    """Print a new API token for EMAIL, once. Use it as 'Authorization: Bearer <token>'."""
+    from service.auth import new_api_token
+    from service.db import User
+
+    user = db.session.execute(
+        db.select(User).where(User.email == email.lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    token = new_api_token(user, label)
+    db.session.commit()
+    click.echo(token)
+
+
+@click.group()
+def directory() -> None:
+    """The staff directory whose names are scrubbed from reports."""
+
+
+@directory.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8"))
+@click.option("--replace", is_flag=True, help="Replace the whole directory.")
+@with_appcontext
+def directory_import(csv_file, replace: bool) -> None:  # type: ignore[no-untyped-def]
+    """Import staff names from a CSV file (columns: name, or first_name and last_name)."""
+    from service.people import import_directory
+    from service.privacy.directory import DirectoryImportError
+
+    try:
+        count = import_directory(csv_file, replace=replace)
+    except DirectoryImportError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"imported {count} name(s)")
+
+
+# --- risk engine ------------------------------------------------------------------------------
+
+
+@click.group()
+def rules() -> None:
+    """Rule packs and listening guides."""
+
+
+@rules.command("test")
+@with_appcontext
+def rules_test() -> None:
+    """Validate every rule pack and guide, run every rule's examples and the benign corpus."""
+    from service.engine.rules import RulePackError, check_examples, load_rule_set
+    from service.guides import check_guides
+
+    settings = current_app.config["DEFUSE"]
+    try:
+        rule_set = load_rule_set(settings.rules_dir)
+    except RulePackError as error:
+        raise click.ClickException(str(error)) from None
+    benign = settings.rules_dir / "tests" / "benign.jsonl"
+    failures = check_examples(rule_set, benign if benign.exists() else None)
+    failures += check_guides(settings.guides_dir)
+    for failure in failures:
+        click.echo(f"FAIL {failure}", err=True)
+    click.echo(f"{len(rule_set.rules)} rules ({rule_set.version}); {len(failures)} failure(s)")
+    if failures:
+        sys.exit(1)
+
+
+@click.command()
+@with_appcontext
+def score() -> None:
+    """Score one report given as JSON on standard input; prints score, level, explanation."""
+    from service.engine.facts import ReportFacts
+    from service.scoring import get_risk_engine
+
+    try:
+        data = json.loads(sys.stdin.read())
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"standard input is not JSON: {error.msg}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise click.ClickException('expected a JSON object with at least "text" and "category"')
+    assessment = get_risk_engine().assess(
+        ReportFacts.from_mapping(data), hotspot=bool(data.get("hotspot"))
+    )
+    click.echo(
+        json.dumps(
+            {
+                "score": round(assessment.score, 4),
+                "level": assessment.level,
+                "explanation": assessment.explanation,
+                "rule_pack_version": assessment.rule_pack_version,
+                "model_version": assessment.model_version,
+            },
+            indent=2,
+        )
+    )
+
+
+@click.command()
+@with_appcontext
+def rescore() -> None:
+    """Recompute the score of every open report (after a rule or model change)."""
+    from service.scoring import rescore_open_reports
+
+    rescored, changed = rescore_open_reports()
+    click.echo(f"rescored {rescored} open report(s); {changed} changed level")
+
+
+@click.group()
+def model() -> None:
+    """Train and evaluate the escalation classifier."""
+
+
+@model.command("train")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of labelled JSONL files (default: models/data/train).",
+)
+@click.option("--version", default=None, help="Artifact version (default: next number).")
+@with_appcontext
+def model_train(data_dir: Path | None, version: str | None) -> None:
+    """Train the classifier and write a versioned artifact under models/escalation/."""
+    from service.classifier.train import train_model
+
+    settings = current_app.config["DEFUSE"]
+    moderate, high, critical = settings.level_thresholds
+    out = train_model(
+        data_dir or settings.models_dir / "data" / "train",
+        settings.models_dir,
+        version=version,
+        holdout_dir=settings.models_dir / "data" / "holdout",
+        level_thresholds={"moderate": moderate, "high": high, "critical": critical},
+    )
+    click.echo(f"wrote {out}")
+
+
+@model.command("evaluate")
+@click.option(
+    "--data",
+    "data_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@with_appcontext
+def model_evaluate(data_file: Path) -> None:
+    """Score a labelled JSONL file with the full engine (rules + classifier) and print metrics;
+    the last line is roc_auc=<value>."""
+    from service.classifier.evaluate import EvaluationError, evaluate_file, format_report
+    from service.scoring import get_risk_engine
+
+    engine = get_risk_engine()
+
+    def assess(facts):  # type: ignore[no-untyped-def]
+        result = engine.assess(facts)
+        return result.score, result.level
+
+    try:
+        result = evaluate_file(data_file, assess)
+    except EvaluationError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(format_report(result))
+
+
+@model.command("export-labels")
+@click.option(
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSONL file to write; training data for `defuse model train --data`.",
+)
+@with_appcontext
+def model_export_labels(output: Path) -> None:
+    """Write the outcomes of closed cases as labelled JSONL for retraining.
+
+    The file holds scrubbed report text in clear (no ids, contacts or receipts): it is created
+    readable by its owner only; keep it inside the models/data folder or delete it after use.
+    """
+    from service.cases.labels import export_outcome_labels
+
+    rows = export_outcome_labels()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.unlink(missing_ok=True)
+    with os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        for row in rows:
+            file.write(json.dumps(row, ensure_ascii=False) + "\n")
+    escalated = sum(1 for row in rows if row["escalated"])
+    click.echo(f"wrote {len(rows)} labelled cases ({escalated} escalated) to {output}")
+
+
+# --- keys and retention -----------------------------------------------------------------------
+
+
+@click.group()
+def keys() -> None:
+    """Encryption keys."""
+
+
+@keys.command("generate")
+def keys_generate() -> None:
+    """Print a new Fernet key for DEFUSE_ENCRYPTION_KEYS."""
+    from service.privacy.crypto import new_key
+
+    click.echo(new_key())
+
+
+@keys.command("rotate")
+@click.option("--batch", default=500, show_default=True)
+@with_appcontext
+def keys_rotate(batch: int) -> None:
+    """Re-encrypt every stored text under the first key of DEFUSE_ENCRYPTION_KEYS.
+
+    Put the new key first and keep the old ones after it, restart the app, run this, then
+    drop the old keys. The app keeps serving throughout: every live key still decrypts."""
+    from service.privacy.rotation import rotate_all
+
+    for table, count in rotate_all(batch=batch).items():
+        click.echo(f"{table}: re-encrypted {count} value(s)")
+
+
+@click.group()
+def retention() -> None:
+    """Deleting case text after the retention period."""
+
+
+@retention.command("run")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@with_appcontext
+def retention_run(dry_run: bool) -> None:
+    """Remove text, notes and messages of cases closed longer ago than DEFUSE_RETENTION_DAYS."""
+    from service.retention import purge_expired
+
+    result = purge_expired(dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    click.echo(
+        f"{verb} the text of {result.cases} case(s): {result.notes} note(s), "
+        f"{result.messages} message(s)"
+    )

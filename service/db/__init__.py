@@ -1,0 +1,31 @@
+"""SQLAlchemy models, one module per aggregate. Import models from here."""
+
+from service.db.audit import AuditEvent
+from service.db.base import Base, to_hour, utcnow
+from service.db.cases import Case, GuideTick, Message, Note, OutboxEntry
+from service.db.notifications import Notification
+from service.db.org import DirectoryName, OrgUnit
+from service.db.people import ApiToken, User
+from service.db.reports import Report
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Case",
+    "DirectoryName",
+    "GuideTick",
+    "Message",
+    "Note",
+    "Notification",
+    "OrgUnit",
+    "OutboxEntry",
+    "Report",
+    "User",
+    "to_hour",
+    "utcnow",
+]
+
+from service.db.rollups import AcknowledgementRollup, ResolutionRollup, RiskRollup  # noqa: E402
+
+__all__ += ["AcknowledgementRollup", "ResolutionRollup", "RiskRollup"]

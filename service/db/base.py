@@ -1,0 +1,19 @@
+"""Column helpers shared by the models. Times are naive datetimes in UTC, on every database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from service.extensions import Base
+
+__all__ = ["Base", "utcnow", "to_hour"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_hour(moment: datetime) -> datetime:
+    """Coarsen a time to the hour: enough for response deadlines, too coarse to link a report
+    to a person seen at a keyboard."""
+    return moment.replace(minute=0, second=0, microsecond=0)

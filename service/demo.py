@@ -1,0 +1,254 @@
+"""`defuse seed-demo`: a demo organisation to try Defuse with. Idempotent; refused in production.
+
+Staff accounts all use DEMO_PASSWORD. Reports are spread over the last six months so the HR
+dashboard has enough data to show above the anonymity threshold.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+
+from flask import current_app
+
+from service.db import DirectoryName, OrgUnit, Report, User, utcnow
+from service.extensions import db
+
+DEMO_PASSWORD = "defuse-demo-password"  # noqa: S105 - documented demo credential, dev only
+
+# (name, parent name, is HR)
+ORG_TREE: tuple[tuple[str, str | None, bool], ...] = (
+    ("Harbourside Group", None, False),
+    ("Operations", "Harbourside Group", False),
+    ("Warehouse North", "Operations", False),
+    ("Warehouse South", "Operations", False),
+    ("Transport", "Operations", False),
+    ("Customer Service", "Harbourside Group", False),
+    ("Call Centre", "Customer Service", False),
+    ("Complaints Team", "Customer Service", False),
+    ("Technology", "Harbourside Group", False),
+    ("Platform Engineering", "Technology", False),
+    ("Product Design", "Technology", False),
+    ("Finance", "Harbourside Group", False),
+    ("Payroll", "Finance", False),
+    ("People and Culture", "Harbourside Group", True),
+    ("Facilities", "Harbourside Group", False),
+)
+
+# (email, role, name, unit, on call)
+STAFF: tuple[tuple[str, str, str, str | None, bool], ...] = (
+    ("admin@demo.defuse", "admin", "Demo Admin", None, False),
+    ("lead@demo.defuse", "lead", "Morgan (lead)", "Facilities", True),
+    ("leader@demo.defuse", "trust_leader", "Sam (Trust Leader)", "Payroll", False),
+    ("leader2@demo.defuse", "trust_leader", "Alex (Trust Leader)", "Product Design", False),
+    ("leader3@demo.defuse", "trust_leader", "Jo (Trust Leader)", "Transport", False),
+    ("leader4@demo.defuse", "trust_leader", "Kim (Trust Leader)", "Complaints Team", False),
+    ("hr@demo.defuse", "hr_analyst", "Demo HR Analyst", "People and Culture", False),
+)
+
+DIRECTORY = ("John Miller", "Priya Patel", "Tomasz Nowak", "Grace Okafor", "Liam O'Brien")
+
+# (category, unit, text, extra fields)
+DEMO_REPORTS: tuple[tuple[str, str, str, dict[str, object]], ...] = (
+    (
+        "bullying",
+        "Warehouse North",
+        "My shift lead shouts at me in front of everyone most days and calls me useless. It has "
+        "been going on for months and I dread coming in. I told my manager in March and nothing "
+        "changed. I am not sleeping and I have started looking for other jobs.",
+        {
+            "duration": "months",
+            "raised_before": True,
+            "raised_with": ["my manager"],
+            "involved": ["my manager"],
+            "desired_outcome": "conversation",
+        },
+    ),
+    (
+        "workload",
+        "Call Centre",
+        "Since two people left we are covering their calls as well as ours and nobody has said "
+        "when they will be replaced. Most of us are skipping breaks. I just want someone to know.",
+        {
+            "duration": "weeks",
+            "raised_before": False,
+            "involved": ["a group of colleagues"],
+            "desired_outcome": "be_heard",
+        },
+    ),
+    (
+        "harassment",
+        "Platform Engineering",
+        "A senior colleague keeps commenting on my body and sending me messages late at night. "
+        "I asked him to stop and he laughed. I am scared that if I make a formal complaint it "
+        "will affect my promotion.",
+        {
+            "duration": "months",
+            "raised_before": True,
+            "raised_with": ["colleague"],
+            "involved": ["senior manager"],
+            "desired_outcome": "formal_action",
+        },
+    ),
+    (
+        "interpersonal",
+        "Product Design",
+        "Two of us disagree about how reviews should run and the meetings have become tense. "
+        "It is not serious, I would just like help to talk about it calmly.",
+        {
+            "duration": "weeks",
+            "raised_before": False,
+            "involved": ["a peer"],
+            "desired_outcome": "mediation",
+        },
+    ),
+    (
+        "safety",
+        "Warehouse South",
+        "The forklift brakes have been failing for weeks. I reported it twice and was told to "
+        "keep working. Yesterday one nearly hit a colleague. Someone is going to get hurt.",
+        {
+            "duration": "weeks",
+            "raised_before": True,
+            "raised_with": ["my manager"],
+            "involved": ["my manager"],
+            "urgency": "urgent",
+            "desired_outcome": "formal_action",
+        },
+    ),
+    (
+        "pay",
+        "Payroll",
+        "My overtime has been paid late three months running and each time I am told it is a "
+        "system issue. I have spoken to my union rep about it.",
+        {
+            "duration": "months",
+            "raised_before": True,
+            "raised_with": ["union rep"],
+            "involved": ["hr"],
+            "desired_outcome": "conversation",
+        },
+    ),
+    (
+        "discrimination",
+        "Complaints Team",
+        "Since I told my manager I was pregnant I have been taken off the projects I led and my "
+        "hours were cut. A friend says this could go to a tribunal.",
+        {
+            "duration": "months",
+            "raised_before": False,
+            "involved": ["my manager"],
+            "desired_outcome": "formal_action",
+        },
+    ),
+    (
+        "management",
+        "Transport",
+        "Our new manager changes the rota at the last minute without asking anyone. It is "
+        "frustrating but things have been a bit better this week.",
+        {
+            "duration": "weeks",
+            "raised_before": False,
+            "involved": ["my manager"],
+            "desired_outcome": "be_heard",
+        },
+    ),
+    (
+        "retaliation",
+        "Call Centre",
+        "After I raised concerns about how complaints were being closed, my shifts were moved "
+        "to nights and I was left out of team meetings. I feel I am being punished.",
+        {
+            "duration": "months",
+            "raised_before": True,
+            "raised_with": ["senior manager"],
+            "involved": ["senior manager"],
+            "desired_outcome": "conversation",
+        },
+    ),
+    (
+        "other",
+        "Facilities",
+        "The office is very noisy since the move and it is hard to concentrate on calls. Not a "
+        "big deal, just wanted to be heard.",
+        {"duration": "weeks", "raised_before": False, "desired_outcome": "be_heard"},
+    ),
+)
+
+
+def ensure_org() -> dict[str, OrgUnit]:
+    units = {u.name: u for u in db.session.execute(db.select(OrgUnit)).scalars()}
+    for name, parent_name, is_hr in ORG_TREE:
+        if name in units:
+            continue
+        parent = units.get(parent_name) if parent_name else None
+        unit = OrgUnit(name=name, parent=parent, is_hr=is_hr)
+        db.session.add(unit)
+        db.session.flush()
+        unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+        unit.depth = parent.depth + 1 if parent else 0
+        units[name] = unit
+    return units
+
+
+def ensure_staff(units: dict[str, OrgUnit]) -> list[str]:
+    from service.people import create_user
+
+    created = []
+    for email, role, name, unit_name, on_call in STAFF:
+        if db.session.execute(db.select(User.id).where(User.email == email)).first():
+            continue
+        create_user(
+            email=email,
+            role=role,
+            name=name,
+            password=DEMO_PASSWORD,
+            org_unit_id=units[unit_name].id if unit_name else None,
+            on_call=on_call,
+        )
+        created.append(email)
+    return created
+
+
+def seed(reports: int = 24) -> Iterator[str]:
+    if current_app.config["DEFUSE"].production:
+        raise RuntimeError("refusing to seed demo data in production")
+    units = ensure_org()
+    if not db.session.execute(db.select(DirectoryName.id)).first():
+        for full in DIRECTORY:
+            first, _, last = full.partition(" ")
+            db.session.add(DirectoryName(first=first, last=last or None))
+    db.session.commit()
+    from service.privacy import forget_scrubber
+
+    forget_scrubber()
+    yield f"org units: {len(units)}"
+    for email in ensure_staff(units):
+        yield f"created {email}"
+    existing = db.session.scalar(db.select(db.func.count()).select_from(Report)) or 0
+    if existing:
+        yield f"{existing} reports already present; not adding more"
+    else:
+        yield f"submitted {_submit_demo_reports(units, reports)} demo reports"
+    yield f"staff sign in at /login with password: {DEMO_PASSWORD}"
+
+
+def _submit_demo_reports(units: dict[str, OrgUnit], count: int) -> int:
+    """Submit through the real intake path (scrub, score, route), then spread the submission
+    days over six months, as if they had come in over time."""
+    from service.analytics.rollups import move_report_day
+    from service.intake.service import submit_report
+
+    rng = random.Random(7)  # noqa: S311 - reproducible demo data, not security
+    today = utcnow().date()
+    for i in range(count):
+        category, unit_name, text, extra = DEMO_REPORTS[i % len(DEMO_REPORTS)]
+        submission = submit_report(
+            {"org_unit": units[unit_name].id, "category": category, "text": text, **extra}
+        )
+        if i >= len(DEMO_REPORTS):  # the first batch stays recent, for the Trust Leaders
+            report = db.session.get(Report, submission.report_id)
+            move_report_day(report, today - timedelta(days=rng.randint(7, 180)))
+    db.session.commit()
+    return count

@@ -1,0 +1,160 @@
+"""Taking in a report: scrub, score, and store report + case + outbox entry in one transaction.
+
+Both the web form and POST /api/v1/reports come through `submit_report`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+
+from service.audit import record
+from service.db import Case, Message, OrgUnit, OutboxEntry, Report, to_hour, utcnow
+from service.extensions import db
+from service.privacy import get_scrubber, purpose_key
+from service.privacy.receipts import hash_receipt, new_receipt_code, normalise_receipt
+from service.scoring import score_new_report
+
+RECEIPT_PURPOSE = "receipt"
+
+
+class UnknownOrgUnit(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Submission:
+    # Plain ids, taken before the commit: answering the reporter needs no further database
+    # round trip that could fail after their report is safely stored.
+    report_id: int
+    case_id: int
+    receipt: str  # shown to the reporter once, never stored
+
+
+def receipt_hash(code: str) -> str | None:
+    if normalise_receipt(code) is None:
+        return None
+    return hash_receipt(code, purpose_key(RECEIPT_PURPOSE))
+
+
+def preview(text: str):  # type: ignore[no-untyped-def]
+    """What a Trust Leader will see of the account: the scrubbed text with its redactions."""
+    return get_scrubber().scrub(text)
+
+
+def submit_report(data: dict[str, Any]) -> Submission:
+    """Store a validated report (ReportCreateSchema output). Commits, then hands the routing
+    job to the outbox relay; raises UnknownOrgUnit before writing anything."""
+    settings = current_app.config["DEFUSE"]
+    if db.session.get(OrgUnit, data["org_unit"]) is None:
+        raise UnknownOrgUnit(data["org_unit"])
+
+    scrubbed = get_scrubber().scrub(data["text"])
+    contact = data.get("contact")
+    code = new_receipt_code()
+    report = Report(
+        org_unit_id=data["org_unit"],
+        category=data["category"],
+        duration=data.get("duration"),
+        raised_before=data.get("raised_before"),
+        raised_with=list(data.get("raised_with") or []),
+        involved=list(data.get("involved") or []),
+        desired_outcome=data.get("desired_outcome"),
+        urgency=data.get("urgency") or "normal",
+        language=data.get("language") or "en",
+        text=scrubbed.text,
+        redactions=dict(scrubbed.counts),
+        contact=contact or None,
+        submitted_on=utcnow().date(),
+        receipt_hash=receipt_hash(code),
+    )
+    db.session.add(report)
+    db.session.flush()
+    score_new_report(report)
+
+    now = utcnow()
+    case = Case(
+        report=report,
+        status="new",
+        routing_state="pending",
+        opened_at=to_hour(now),
+        ack_due_at=to_hour(now) + settings.sla[report.risk_level],
+        feedback_due_at=to_hour(now) + timedelta(days=settings.feedback_days),
+    )
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(OutboxEntry(job="route_case", case_id=case.id, routing_round=0))
+    record("report.submitted", case_id=case.id, actor_kind="reporter")
+
+    from service.analytics.rollups import count_new_report
+
+    count_new_report(report)
+    submission = Submission(report_id=report.id, case_id=case.id, receipt=code)
+    db.session.commit()
+
+    from service.tasks.relay import relay_outbox_soon
+
+    relay_outbox_soon()
+    return submission
+
+
+def find_case_by_receipt(code: str) -> Case | None:
+    digest = receipt_hash(code)
+    if digest is None:
+        return None
+    return db.session.execute(
+        db.select(Case).join(Report).where(Report.receipt_hash == digest)
+    ).scalar_one_or_none()
+
+
+def reporter_messages(case: Case) -> list[Message]:
+    """The thread as the reporter sees it; staff messages are marked read by the reporter."""
+    messages = list(
+        db.session.execute(
+            db.select(Message).where(Message.case_id == case.id).order_by(Message.id)
+        ).scalars()
+    )
+    now = utcnow()
+    for message in messages:
+        if not message.from_reporter and message.read_at is None:
+            message.read_at = now
+    db.session.commit()
+    return messages
+
+
+def add_reporter_message(case: Case, body: str) -> Message:
+    scrubbed = get_scrubber().scrub(body)
+    message = Message(case_id=case.id, from_reporter=True, body=scrubbed.text)
+    db.session.add(message)
+    record("message.from_reporter", case_id=case.id, actor_kind="reporter")
+    db.session.commit()
+
+    from service.notify import notify_case_activity
+
+    notify_case_activity(case, "message", "There is a new message from the reporter")
+    return message
+
+
+STATUS_LABELS = {
+    "new": "Received: waiting for a Trust Leader",
+    "acknowledged": "A Trust Leader has read your report",
+    "in_conversation": "In conversation with a Trust Leader",
+    "resolved_informally": "Resolved informally",
+    "referred_formal": "Referred to a formal process",
+    "withdrawn": "Withdrawn",
+    "closed": "Closed",
+}
+
+
+def reporter_status(case: Case) -> dict[str, Any]:
+    report = case.report
+    removed = report.text_removed_on is not None
+    return {
+        "status": case.status,
+        "status_label": STATUS_LABELS[case.status] + (" (details removed)" if removed else ""),
+        "submitted_on": report.submitted_on,
+        "text_removed": removed,
+    }

@@ -1,0 +1,250 @@
+"""The public side: report form, preview, receipt and follow-up. Works without JavaScript.
+
+Nothing here logs or stores who is asking: no address, user agent or cookie identifier is
+kept with a report. The form posts the account back to the reporter's own browser for the
+preview; only the scrubbed text is ever stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup, escape
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from service.db import OrgUnit
+from service.extensions import db, limiter
+from service.intake import service
+from service.schemas.reports import ReportCreateSchema, ReporterReplySchema
+from service.vocab import (
+    CATEGORIES,
+    DESIRED_OUTCOMES,
+    DURATIONS,
+    INVOLVED_ROLES,
+    LANGUAGES,
+    RAISED_WITH,
+)
+
+bp = Blueprint("intake", __name__, template_folder="templates")
+
+FIELD_ORDER = (
+    "org_unit",
+    "category",
+    "duration",
+    "raised_before",
+    "raised_with",
+    "involved",
+    "desired_outcome",
+    "urgency",
+    "text",
+    "contact",
+)
+LABELS = {
+    "categories": {
+        "harassment": "Harassment (including sexual harassment)",
+        "bullying": "Bullying or intimidation",
+        "discrimination": "Discrimination or unfair treatment",
+        "retaliation": "Being punished for speaking up",
+        "workload": "Workload or hours",
+        "interpersonal": "Difficult relationship with a colleague",
+        "management": "How I am being managed",
+        "pay": "Pay or benefits",
+        "safety": "Safety, threats or violence",
+        "other": "Something else",
+    },
+    "durations": {
+        "days": "A few days",
+        "weeks": "Some weeks",
+        "months": "Months",
+        "years": "A year or more",
+    },
+    "outcomes": {
+        "be_heard": "Just to be heard",
+        "conversation": "A conversation about it",
+        "mediation": "Help to resolve it together (mediation)",
+        "formal_action": "Formal action",
+    },
+}
+
+
+def _reports_limit() -> str:
+    return current_app.config["DEFUSE"].rate_limit_reports
+
+
+def _receipts_limit() -> str:
+    return current_app.config["DEFUSE"].rate_limit_receipts
+
+
+def _org_units() -> list[OrgUnit]:
+    return list(db.session.execute(db.select(OrgUnit).order_by(OrgUnit.path)).scalars())
+
+
+def form_to_payload(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The form's strings as the API's JSON types, so one schema validates both."""
+    payload: dict[str, Any] = {
+        "category": form.get("category") or None,
+        "text": form.get("text", ""),
+        "duration": form.get("duration") or None,
+        "desired_outcome": form.get("desired_outcome") or None,
+        "urgency": form.get("urgency") or "normal",
+        "language": form.get("language") or "en",
+        "raised_with": form.getlist("raised_with"),
+        "involved": form.getlist("involved"),
+        "contact": (form.get("contact") or None) if form.get("wants_contact") else None,
+    }
+    org_unit = form.get("org_unit", "")
+    payload["org_unit"] = int(org_unit) if org_unit.isdigit() else (org_unit or None)
+    raised = form.get("raised_before")
+    payload["raised_before"] = {"yes": True, "no": False}.get(raised or "")
+    if payload["category"] is None:
+        del payload["category"]
+    if payload["org_unit"] is None:
+        del payload["org_unit"]
+    return payload
+
+
+def _render_form(
+    values: MultiDict[str, str] | None = None,
+    errors: dict[str, Any] | None = None,
+    status: int = 200,
+):  # type: ignore[no-untyped-def]
+    return render_template(
+        "intake/form.html",
+        values=values or MultiDict(),
+        errors=errors or {},
+        org_units=_org_units(),
+        categories=CATEGORIES,
+        durations=DURATIONS,
+        raised_with=RAISED_WITH,
+        involved_roles=INVOLVED_ROLES,
+        outcomes=DESIRED_OUTCOMES,
+        languages=LANGUAGES,
+        labels=LABELS,
+    ), status
+
+
+def _validate(form: MultiDict[str, str]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    try:
+        data = ReportCreateSchema().load(form_to_payload(form))
+    except ValidationError as error:
+        return None, _messages(error.messages)
+    if db.session.get(OrgUnit, data["org_unit"]) is None:
+        return None, {"org_unit": ["Choose a place from the list."]}
+    return data, {}
+
+
+def _messages(messages: Any) -> dict[str, Any]:
+    """Field -> first message, with list-item errors folded onto their field."""
+    if not isinstance(messages, dict):
+        return {"_form": [str(messages)]}
+    flat: dict[str, Any] = {}
+    for field, value in messages.items():
+        if isinstance(value, dict):
+            value = [
+                m for msgs in value.values() for m in (msgs if isinstance(msgs, list) else [msgs])
+            ]
+        flat[field] = value
+    return flat
+
+
+def highlight(result) -> Markup:  # type: ignore[no-untyped-def]
+    """The scrubbed text with each redaction marked, HTML-escaped."""
+    parts: list[str] = []
+    cursor = 0
+    for start, end, kind in sorted(result.spans):
+        parts.append(str(escape(result.text[cursor:start])))
+        parts.append(
+            f'<mark class="redacted" title="removed: {escape(kind)}">'
+            f"{escape(result.text[start:end])}</mark>"
+        )
+        cursor = end
+    parts.append(str(escape(result.text[cursor:])))
+    return Markup("".join(parts))  # noqa: S704 - every piece above is escaped
+
+
+@bp.get("/")
+def form():  # type: ignore[no-untyped-def]
+    return _render_form()
+
+
+@bp.post("/edit")
+def edit():  # type: ignore[no-untyped-def]
+    """Back from the preview to the form, with everything as the reporter left it."""
+    return _render_form(request.form)
+
+
+@bp.post("/preview")
+def preview():  # type: ignore[no-untyped-def]
+    data, errors = _validate(request.form)
+    if data is None:
+        return _render_form(request.form, errors, status=422)
+    scrubbed = service.preview(data["text"])
+    unit = db.session.get(OrgUnit, data["org_unit"])
+    return render_template(
+        "intake/preview.html",
+        values=request.form,
+        data=data,
+        unit=unit,
+        scrubbed=highlight(scrubbed),
+        counts=scrubbed.counts,
+        labels=LABELS,
+    )
+
+
+@bp.post("/submit")
+@limiter.limit(_reports_limit)
+def submit():  # type: ignore[no-untyped-def]
+    data, errors = _validate(request.form)
+    if data is None:
+        return _render_form(request.form, errors, status=422)
+    submission = service.submit_report(data)
+    return render_template("intake/receipt.html", receipt=submission.receipt)
+
+
+@bp.route("/follow-up", methods=["GET", "POST"])
+@limiter.limit(_receipts_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 404)
+def follow_up():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return render_template("intake/follow_up.html", not_found=False)
+    code = request.form.get("receipt", "")
+    case = service.find_case_by_receipt(code)
+    if case is None:
+        # The same answer whether the code is malformed or simply unknown.
+        return render_template("intake/follow_up.html", not_found=True), 404
+    return _render_status(case, code)
+
+
+def _render_status(case, code: str, reply_errors: dict[str, Any] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    return render_template(
+        "intake/status.html",
+        receipt=code,
+        status=service.reporter_status(case),
+        messages=service.reporter_messages(case),
+        reply_errors=reply_errors or {},
+    ), status
+
+
+@bp.post("/follow-up/reply")
+@limiter.limit(_receipts_limit, deduct_when=lambda r: r.status_code == 404)
+def reply():  # type: ignore[no-untyped-def]
+    code = request.form.get("receipt", "")
+    case = service.find_case_by_receipt(code)
+    if case is None:
+        return render_template("intake/follow_up.html", not_found=True), 404
+    if case.report.text_removed_on is not None or case.status == "closed":
+        return _render_status(case, code, {"body": ["This case is closed."]}, status=409)
+    try:
+        body = ReporterReplySchema().load({"body": (request.form.get("body") or "").strip()})
+    except ValidationError as error:
+        return _render_status(case, code, _messages(error.messages), status=422)
+    service.add_reporter_message(case, body["body"])
+    return _render_status(case, code)
+
+
+@bp.after_request
+def _no_store(response):  # type: ignore[no-untyped-def]
+    # Receipts, previews and threads must never be kept by a browser or a proxy cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,104 @@
+"""Staff accounts and the staff directory: the operations the CLI and the admin page share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TextIO
+
+from service.audit import record
+from service.db import DirectoryName, OrgUnit, User
+from service.db.people import ROLES
+from service.extensions import db
+from service.vocab import CATEGORIES, LANGUAGES
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class PeopleError(ValueError):
+    pass
+
+
+def _check_profile(
+    role: str, org_unit_id: int | None, categories: Iterable[str], languages: Iterable[str]
+) -> None:
+    if role not in ROLES:
+        raise PeopleError(f"role must be one of {', '.join(ROLES)}")
+    unknown = set(categories) - set(CATEGORIES)
+    if unknown:
+        raise PeopleError(f"unknown categories: {', '.join(sorted(unknown))}")
+    unknown = set(languages) - set(LANGUAGES)
+    if unknown:
+        raise PeopleError(f"unknown languages: {', '.join(sorted(unknown))}")
+    if org_unit_id is not None and db.session.get(OrgUnit, org_unit_id) is None:
+        raise PeopleError(f"no org unit with id {org_unit_id}")
+
+
+def create_user(
+    *,
+    email: str,
+    role: str,
+    password: str,
+    name: str = "",
+    org_unit_id: int | None = None,
+    categories: Iterable[str] = (),
+    languages: Iterable[str] = ("en",),
+    capacity: int = 8,
+    on_call: bool = False,
+) -> User:
+    from service.auth import hash_password
+
+    email = email.strip().lower()
+    if "@" not in email:
+        raise PeopleError("email must be an email address")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PeopleError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    categories, languages = list(categories), list(languages) or ["en"]
+    _check_profile(role, org_unit_id, categories, languages)
+    if db.session.execute(db.select(User.id).where(User.email == email)).first():
+        raise PeopleError(f"an account for {email} already exists")
+    if role in ("trust_leader", "lead") and not categories:
+        categories = list(CATEGORIES)
+    user = User(
+        email=email,
+        role=role,
+        name=name or email.split("@")[0],
+        password_hash=hash_password(password),
+        org_unit_id=org_unit_id,
+        categories=categories,
+        languages=languages,
+        capacity=capacity,
+        on_call=on_call,
+    )
+    db.session.add(user)
+    db.session.flush()
+    record("staff.created", target_user=user.id, role=role)
+    db.session.commit()
+    return user
+
+
+def update_profile(user: User, **changes: object) -> None:
+    """Apply admin changes to an account; deactivation ends its sessions. The caller commits."""
+    role = str(changes.get("role", user.role))
+    categories = list(changes.get("categories", user.categories))  # type: ignore[call-overload]
+    languages = list(changes.get("languages", user.languages))  # type: ignore[call-overload]
+    org_unit_id = changes.get("org_unit_id", user.org_unit_id)
+    _check_profile(role, org_unit_id, categories, languages)  # type: ignore[arg-type]
+    for name, value in changes.items():
+        setattr(user, name, value)
+    if changes.get("active") is False or "password_hash" in changes:
+        user.session_generation += 1
+    record("staff.updated", target_user=user.id, fields=sorted(changes))
+
+
+def import_directory(stream: TextIO, replace: bool = False) -> int:
+    from service.privacy import forget_scrubber
+    from service.privacy.directory import parse_staff_csv
+
+    names = parse_staff_csv(stream)
+    if replace:
+        db.session.execute(db.delete(DirectoryName))
+    db.session.add_all(DirectoryName(first=n.first, last=n.last) for n in names)
+    record("directory.imported", count=len(names), replace=replace)
+    db.session.commit()
+    forget_scrubber()
+    return len(names)

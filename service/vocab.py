@@ -1,0 +1,58 @@
+"""Closed vocabularies shared by the form, the API, the risk engine and routing.
+
+One place for each list, so that a new concern category or outcome is added once.
+"""
+
+from __future__ import annotations
+
+CATEGORIES: tuple[str, ...] = (
+    "harassment",
+    "bullying",
+    "discrimination",
+    "retaliation",
+    "workload",
+    "interpersonal",
+    "management",
+    "pay",
+    "safety",
+    "other",
+)
+
+DURATIONS: tuple[str, ...] = ("days", "weeks", "months", "years")
+
+DESIRED_OUTCOMES: tuple[str, ...] = ("be_heard", "conversation", "mediation", "formal_action")
+
+URGENCIES: tuple[str, ...] = ("normal", "urgent")
+
+# Who is involved, by role relative to the reporter. Roles, never names.
+INVOLVED_ROLES: tuple[str, ...] = (
+    "my manager",
+    "senior manager",
+    "a peer",
+    "someone I manage",
+    "a group of colleagues",
+    "hr",
+    "a client or customer",
+    "a contractor",
+    "other",
+)
+
+# Who the concern was raised with before (when raised_before is true).
+RAISED_WITH: tuple[str, ...] = (
+    "my manager",
+    "senior manager",
+    "hr",
+    "union rep",
+    "colleague",
+    "other",
+)
+
+LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "nl", "pl", "it", "pt")
+
+# Risk levels, lowest first; the order is used for sorting and comparison.
+LEVELS: tuple[str, ...] = ("low", "moderate", "high", "critical")
+
+
+def level_rank(level: str) -> int:
+    """Position of a risk level, so levels can be compared: rank('high') > rank('low')."""
+    return LEVELS.index(level)

@@ -1,0 +1,192 @@
+"""Fixtures: app, client, database and Redis.
+
+The database is SQLite by default, or the PostgreSQL at DEFUSE_TEST_DATABASE_URL (CI sets it).
+The app runs without Redis (jobs in-process) unless a test asks for `redis_settings`: those use
+the Redis at DEFUSE_TEST_REDIS_URL (CI sets it), or else a private redis-server started for the
+session, so real RQ worker processes run either way. With
+CI=true both variables are required: the suite fails rather than quietly testing less.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from service import create_app
+from service.config import Settings
+from service.privacy.crypto import new_key
+
+DATABASE_URL = os.environ.get("DEFUSE_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("DEFUSE_TEST_REDIS_URL")
+ENCRYPTION_KEY = new_key()
+
+if os.environ.get("CI") == "true" and not (DATABASE_URL and REDIS_URL):
+    raise pytest.UsageError(
+        "CI=true needs DEFUSE_TEST_DATABASE_URL and DEFUSE_TEST_REDIS_URL (see .ci/run)"
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """argon2id at its production cost makes every created account take ~50 ms; the tests
+    create hundreds. Same algorithm, minimal cost."""
+    from service import auth
+
+    original = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    auth._hasher = original
+
+
+def _base_settings(database_url: str) -> Settings:
+    return Settings(
+        env="test",
+        secret_key="test-secret-key-" + "x" * 32,
+        database_url=database_url,
+        redis_url=None,
+        encryption_keys=(ENCRYPTION_KEY,),
+        hash_key="test-hash-key",
+        rate_limits_enabled=False,
+    )
+
+
+def _migrate(database_url: str) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    app = create_app(_base_settings(database_url))
+    with app.app_context():
+        if database_url.startswith("postgresql"):
+            downgrade(revision="base")
+        upgrade()
+        from service.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate once per session: the PostgreSQL database, or a SQLite file copied per test."""
+    if DATABASE_URL:
+        _migrate(DATABASE_URL)
+        return DATABASE_URL
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+    if DATABASE_URL:
+        yield DATABASE_URL
+        _close_connections()
+        _truncate_all(DATABASE_URL)
+    else:
+        path = tmp_path / "defuse.db"
+        shutil.copy(database_template, path)
+        yield f"sqlite:///{path}"
+        _close_connections()
+
+
+def _close_connections() -> None:
+    """End every session and close every pool the test's apps opened (make_app keeps them)."""
+    from service.extensions import db
+
+    while _APPS:
+        with _APPS.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    from service.extensions import db
+
+    engine = create_engine(url)
+    names = ", ".join(t.name for t in db.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return _base_settings(database_url)
+
+
+_ENGINE_CACHE: dict[str, object] = {}
+_APPS: list[Flask] = []
+
+
+def make_app(settings: Settings) -> Flask:
+    """An app for these settings, sharing the loaded risk engine; its database connections
+    are closed after the test."""
+    app = create_app(settings)
+    _APPS.append(app)
+    # Loading rules and the classifier takes a moment; share one engine across tests.
+    from service.scoring import build_risk_engine
+
+    key = f"{settings.rules_dir}|{settings.models_dir}|{settings.level_thresholds}"
+    if key not in _ENGINE_CACHE:
+        _ENGINE_CACHE[key] = build_risk_engine(app)
+    app.extensions["defuse.risk_engine"] = _ENGINE_CACHE[key]
+    return app
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = make_app(settings)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def org(app: Flask):  # type: ignore[no-untyped-def]
+    """The demo organisation and staff, without demo reports."""
+    from tests.factories import seed_org
+
+    return seed_org()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    if REDIS_URL:
+        yield REDIS_URL
+        return
+    from tests.embedded_redis import EmbeddedRedis
+
+    with EmbeddedRedis() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_settings(settings: Settings, redis_url: str) -> Iterator[Settings]:
+    from redis import Redis
+
+    connection = Redis.from_url(redis_url)
+    connection.flushdb()
+    yield settings.replace(redis_url=redis_url)
+    connection.flushdb()
+    connection.close()
+
+
+@pytest.fixture
+def workers():  # type: ignore[no-untyped-def]
+    """Worker processes a test starts; stopped (and their process groups killed) afterwards."""
+    from tests.workers import WorkerProcess
+
+    started: list[WorkerProcess] = []
+    yield started
+    for worker in started:
+        worker.stop()
