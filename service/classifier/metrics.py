@@ -1,0 +1,112 @@
+"""Scores shared by training (cross-validation, held-out files) and `defuse model evaluate`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+
+@dataclass(frozen=True, slots=True)
+class RankingScores:
+    roc_auc: float  # nan when only one class is present
+    pr_auc: float  # average precision; nan when there are no positives
+    brier: float
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {k: _finite_or_none(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Confusion:
+    """Counts for "escalated" predicted when the probability reaches `threshold`."""
+
+    threshold: float
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    true_negatives: int
+
+    @property
+    def precision(self) -> float:
+        flagged = self.true_positives + self.false_positives
+        return self.true_positives / flagged if flagged else math.nan
+
+    @property
+    def recall(self) -> float:
+        positives = self.true_positives + self.false_negatives
+        return self.true_positives / positives if positives else math.nan
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {
+            **asdict(self),
+            "precision": _finite_or_none(self.precision),
+            "recall": _finite_or_none(self.recall),
+        }
+
+
+def ranking_scores(labels: Sequence[int], probabilities: Sequence[float]) -> RankingScores:
+    y = np.asarray(labels, dtype=int)
+    p = np.asarray(probabilities, dtype=float)
+    both_classes = 0 < y.sum() < len(y)
+    return RankingScores(
+        roc_auc=float(roc_auc_score(y, p)) if both_classes else math.nan,
+        pr_auc=float(average_precision_score(y, p)) if y.sum() > 0 else math.nan,
+        brier=float(brier_score_loss(y, p)) if len(y) else math.nan,
+    )
+
+
+def confusion(labels: Sequence[int], flagged: Sequence[bool], threshold: float) -> Confusion:
+    y = np.asarray(labels, dtype=bool)
+    f = np.asarray(flagged, dtype=bool)
+    return Confusion(
+        threshold=threshold,
+        true_positives=int(np.sum(y & f)),
+        false_positives=int(np.sum(~y & f)),
+        false_negatives=int(np.sum(y & ~f)),
+        true_negatives=int(np.sum(~y & ~f)),
+    )
+
+
+def confusion_at(
+    labels: Sequence[int], probabilities: Sequence[float], threshold: float
+) -> Confusion:
+    return confusion(labels, np.asarray(probabilities) >= threshold, threshold)
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no NaN: undefined metrics are written as null."""
+    return round(float(value), 4) if math.isfinite(value) else None
+
+
+def describe_predictions(
+    labels: Sequence[int],
+    probabilities: Sequence[float],
+    categories: Sequence[str],
+    thresholds: dict[str, float],
+) -> dict[str, object]:
+    """Everything the model card and metadata report about one set of predictions."""
+    y = np.asarray(labels, dtype=int)
+    p = np.asarray(probabilities, dtype=float)
+    cats = np.asarray(categories, dtype=object)
+    per_category: dict[str, object] = {}
+    for category in sorted(set(categories)):
+        mask = cats == category
+        per_category[category] = {
+            "n": int(mask.sum()),
+            "escalated": int(y[mask].sum()),
+            "recall": {
+                level: _finite_or_none(confusion_at(y[mask], p[mask], t).recall)
+                for level, t in thresholds.items()
+            },
+        }
+    return {
+        "n": len(y),
+        "escalated": int(y.sum()),
+        **ranking_scores(y, p).as_dict(),
+        "levels": {level: confusion_at(y, p, t).as_dict() for level, t in thresholds.items()},
+        "per_category": per_category,
+    }
