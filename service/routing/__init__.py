@@ -1,0 +1,21 @@
+"""Routing: who should hear a case. Pure functions over plain data, tested without Redis."""
+
+from service.routing.choose import (
+    LEVEL_WEIGHTS,
+    Candidate,
+    CaseToRoute,
+    OrgTree,
+    choose_trust_leader,
+    eligible,
+    exclusion_reason,
+)
+
+__all__ = [
+    "LEVEL_WEIGHTS",
+    "Candidate",
+    "CaseToRoute",
+    "OrgTree",
+    "choose_trust_leader",
+    "eligible",
+    "exclusion_reason",
+]

@@ -1,0 +1,185 @@
+"""Routing against the database: load the case and the candidates, choose, record.
+
+Every decision bumps the case's routing_round, and a job carries the round it was created
+for, so a job that runs twice (a retry, a re-queue after a killed worker, a duplicate
+enqueue) finds the round moved on and does nothing: a case is assigned exactly once per round.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+
+from service.audit import record
+from service.db import Case, OrgUnit, OutboxEntry, Report, User, utcnow
+from service.db.cases import OPEN_STATUSES
+from service.db.people import CASE_WORKER_ROLES
+from service.extensions import db
+from service.notify import leads, notify
+from service.routing.choose import Candidate, CaseToRoute, OrgTree, choose_trust_leader
+
+log = logging.getLogger(__name__)
+
+
+def load_org_tree() -> OrgTree:
+    rows = db.session.execute(db.select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.is_hr)).all()
+    return OrgTree(
+        parent_of={row.id: row.parent_id for row in rows},
+        hr_units=frozenset(row.id for row in rows if row.is_hr),
+    )
+
+
+def load_candidates() -> list[Candidate]:
+    open_levels: dict[int, list[str]] = {}
+    rows = db.session.execute(
+        db.select(Case.assignee_id, Report.risk_level)
+        .join(Case.report)
+        .where(Case.assignee_id.is_not(None), Case.status.in_(OPEN_STATUSES))
+    ).all()
+    for assignee_id, level in rows:
+        open_levels.setdefault(assignee_id, []).append(level)
+    users = db.session.execute(
+        db.select(User).where(User.role.in_(CASE_WORKER_ROLES), User.active.is_(True))
+    ).scalars()
+    return [
+        Candidate(
+            id=user.id,
+            org_unit_id=user.org_unit_id,
+            categories=frozenset(user.categories or ()),
+            languages=frozenset(user.languages or ()),
+            capacity=user.capacity,
+            open_levels=tuple(open_levels.get(user.id, ())),
+            active=user.active,
+            away_until=user.away_until,
+            last_assigned_at=user.last_assigned_at,
+            roles=frozenset({user.role}),
+        )
+        for user in users
+    ]
+
+
+def _lock_case(case_id: int) -> Case | None:
+    """The case row, locked for this transaction on PostgreSQL so two workers routing the
+    same case serialise (SQLite serialises writers anyway)."""
+    return db.session.execute(
+        db.select(Case).where(Case.id == case_id).with_for_update(of=Case)
+    ).scalar_one_or_none()
+
+
+def route_case(case_id: int, routing_round: int) -> str:
+    """Assign the case to a Trust Leader, or put it in the leads' unassigned queue.
+    Returns what happened: assigned | unassigned | stale | missing."""
+    case = _lock_case(case_id)
+    if case is None:
+        db.session.rollback()
+        return "missing"
+    if case.routing_round != routing_round or case.status not in OPEN_STATUSES:
+        db.session.rollback()
+        return "stale"
+
+    report = case.report
+    previous = case.assignee_id
+    chosen = choose_trust_leader(
+        CaseToRoute(
+            case_id=case.id,
+            org_unit_id=report.org_unit_id,
+            category=report.category,
+            language=report.language,
+            level=report.risk_level,
+            involved=tuple(report.involved or ()),
+            previous_assignee_id=previous,
+        ),
+        load_candidates(),
+        load_org_tree(),
+        utcnow().date(),
+    )
+    now = utcnow()
+    case.routing_round += 1
+    _attach_guide(case)
+    if chosen is None:
+        case.assignee_id = None
+        case.routing_state = "unassigned"
+        record("case.unassigned", case_id=case.id, actor_kind="system", round=routing_round)
+        for lead in leads():
+            notify(lead, "unassigned", case.id, "No eligible Trust Leader was found")
+        outcome = "unassigned"
+    else:
+        assignee = db.session.get(User, chosen.id)
+        assert assignee is not None
+        case.assignee_id = assignee.id
+        case.routing_state = "assigned"
+        case.assigned_at = now
+        assignee.last_assigned_at = now
+        record(
+            "case.assigned",
+            case_id=case.id,
+            actor_kind="system",
+            assignee_id=assignee.id,
+            round=routing_round,
+        )
+        notify(assignee, "assigned", case.id, "A new case has been assigned to you")
+        outcome = "assigned"
+    if report.risk_level == "critical" and routing_round == 0:
+        _alert_on_call(case)
+    db.session.commit()
+    log.info("case %s routed: %s", case.id, outcome)
+    return outcome
+
+
+def _attach_guide(case: Case) -> None:
+    from service.guides.app import get_guides
+
+    guide = get_guides().for_case(case.report.category, case.report.risk_level)
+    case.guide_id = guide.guide_id
+    case.guide_version = guide.version
+
+
+def _alert_on_call(case: Case) -> None:
+    on_call = (
+        db.session.execute(
+            db.select(User).where(
+                User.role == "lead", User.active.is_(True), User.on_call.is_(True)
+            )
+        )
+        .scalars()
+        .all()
+        or leads()
+    )
+    for lead in on_call:
+        notify(lead, "critical", case.id, "A critical case has come in")
+
+
+def request_reroute(case: Case, reason: str) -> None:
+    """Queue a new routing round (after a breach or a lead's request); the caller commits."""
+    db.session.add(OutboxEntry(job="route_case", case_id=case.id, routing_round=case.routing_round))
+    case.routing_state = "pending"
+    record("case.reroute_requested", case_id=case.id, reason=reason)
+
+
+def requeue_stuck() -> int:
+    """Cases still pending a while after their job was handed to the queue (a worker killed
+    mid-job, a lost queue) get their outbox entry handed over again."""
+    stuck_after = timedelta(seconds=current_app.config["DEFUSE"].routing_stuck_seconds)
+    cutoff = utcnow() - stuck_after
+    entries = (
+        db.session.execute(
+            db.select(OutboxEntry)
+            .join(Case, Case.id == OutboxEntry.case_id)
+            .where(
+                OutboxEntry.enqueued_at.is_not(None),
+                OutboxEntry.enqueued_at < cutoff,
+                Case.routing_state == "pending",
+                Case.routing_round == OutboxEntry.routing_round,
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for entry in entries:
+        entry.enqueued_at = None
+    db.session.commit()
+    if entries:
+        log.warning("re-queued %d stuck routing jobs", len(entries))
+    return len(entries)

@@ -1,0 +1,1 @@
+"""Background work: RQ jobs, the outbox relay, and the periodic maintenance schedule."""

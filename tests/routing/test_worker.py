@@ -1,0 +1,111 @@
+"""Routing through Redis with real `defuse worker` processes: fast, never lost, exactly once."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlparse
+
+import pytest
+from redis import Redis
+from sqlalchemy import func, select
+
+from service.db import AuditEvent, Case, OutboxEntry
+from service.extensions import db
+from tests.conftest import make_app
+from tests.factories import report_payload, seed_org
+from tests.netproxy import CuttableProxy
+from tests.workers import WorkerProcess, until, worker_env
+
+pytestmark = pytest.mark.worker
+
+
+def routing_state(case_id: int) -> str:
+    return db.session.execute(select(Case.routing_state).where(Case.id == case_id)).scalar_one()
+
+
+def assignments(case_id: int) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.case_id == case_id, AuditEvent.action == "case.assigned")
+    )
+
+
+def submit(client, org) -> int:
+    response = client.post("/api/v1/reports", json=report_payload(org))
+    assert response.status_code == 201, response.get_json()
+    report_id = response.get_json()["id"]
+    return db.session.execute(select(Case.id).where(Case.report_id == report_id)).scalar_one()
+
+
+def test_submitted_case_is_assigned_by_a_worker_within_two_seconds(
+    redis_settings, redis_url, workers
+):
+    app = make_app(redis_settings)
+    with app.app_context():
+        org = seed_org()
+        workers.append(WorkerProcess(worker_env(redis_settings, redis_url)))
+        workers[0].wait_ready(redis_url)
+        client = app.test_client()
+        case_id = submit(client, org)
+        took = until(lambda: routing_state(case_id) == "assigned", timeout=2)
+        assert took < 2
+        assert assignments(case_id) == 1
+
+
+def test_redis_down_at_submit_then_routed_when_it_returns(redis_settings, redis_url, workers):
+    target = urlparse(redis_url)
+    proxy = CuttableProxy(target.hostname, target.port)
+    try:
+        proxied = redis_settings.replace(redis_url=proxy.url(path=target.path or "/0"))
+        app = make_app(proxied)
+        with app.app_context():
+            org = seed_org()
+            proxy.cut()
+            client = app.test_client()
+            case_id = submit(client, org)  # 201 although Redis is unreachable
+            entry = db.session.execute(
+                select(OutboxEntry).where(OutboxEntry.case_id == case_id)
+            ).scalar_one()
+            assert entry.enqueued_at is None
+            assert routing_state(case_id) == "pending"
+
+            proxy.restore()
+            workers.append(WorkerProcess(worker_env(proxied, proxied.redis_url)))
+            until(lambda: routing_state(case_id) == "assigned", timeout=30)
+            assert assignments(case_id) == 1
+    finally:
+        proxy.close()
+
+
+def test_worker_killed_mid_job_then_routed_exactly_once_after_restart(
+    redis_settings, redis_url, workers
+):
+    app = make_app(redis_settings)
+    with app.app_context():
+        org = seed_org()
+        slow = WorkerProcess(
+            worker_env(
+                redis_settings,
+                redis_url,
+                DEFUSE_TEST_ROUTE_DELAY="5",
+                DEFUSE_ROUTING_STUCK_SECONDS="2",
+            )
+        )
+        workers.append(slow)
+        slow.wait_ready(redis_url)
+        client = app.test_client()
+        case_id = submit(client, org)
+        connection = Redis.from_url(redis_url)
+        from rq.registry import StartedJobRegistry
+
+        until(lambda: StartedJobRegistry("routing", connection=connection).count > 0, timeout=10)
+        slow.kill()  # SIGKILL, work horse included, in the middle of the job
+        assert routing_state(case_id) == "pending"
+
+        workers.append(
+            WorkerProcess(worker_env(redis_settings, redis_url, DEFUSE_ROUTING_STUCK_SECONDS="2"))
+        )
+        until(lambda: routing_state(case_id) == "assigned", timeout=40)
+        time.sleep(1.5)  # let any duplicate job run: it must change nothing
+        assert assignments(case_id) == 1
