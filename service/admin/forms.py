@@ -1,0 +1,110 @@
+"""The admin account forms, read from HTML form fields into service.people's arguments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from werkzeug.datastructures import MultiDict
+
+from service.db.people import ROLES
+from service.people import MIN_PASSWORD_LENGTH
+from service.vocab import CATEGORIES, LANGUAGES
+
+CAPACITY_MAX = 100
+
+
+def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
+    return validate.OneOf(choices, error="Must be one of: {choices}.")
+
+
+class ProfileFormSchema(Schema):
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    role = fields.String(required=True, validate=_one_of(ROLES))
+    org_unit_id = fields.Integer(load_default=None, allow_none=True)
+    languages = fields.List(
+        fields.String(validate=_one_of(LANGUAGES)),
+        load_default=list,
+        validate=validate.Length(min=1, error="Choose at least one language."),
+    )
+    categories = fields.List(fields.String(validate=_one_of(CATEGORIES)), load_default=list)
+    capacity = fields.Integer(
+        load_default=8,
+        validate=validate.Range(min=0, max=CAPACITY_MAX, error=f"Must be 0 to {CAPACITY_MAX}."),
+    )
+    on_call = fields.Boolean(load_default=False)
+
+    @pre_load
+    def _from_form(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, MultiDict):
+            return data
+        form: dict[str, Any] = {
+            "name": (data.get("name") or "").strip(),
+            "role": data.get("role") or "",
+            "org_unit_id": data.get("org_unit_id") or None,
+            "languages": data.getlist("languages"),
+            "categories": data.getlist("categories"),
+            "capacity": data.get("capacity") or "8",
+            "on_call": bool(data.get("on_call")),
+        }
+        for name in self.extra_form_fields():
+            form[name] = self.read_extra(data, name)
+        return form
+
+    def extra_form_fields(self) -> tuple[str, ...]:
+        return ()
+
+    def read_extra(self, data: MultiDict[str, str], name: str) -> Any:
+        return data.get(name)
+
+
+class EditFormSchema(ProfileFormSchema):
+    away_until = fields.Date(load_default=None, allow_none=True)
+    active = fields.Boolean(load_default=False)
+
+    def extra_form_fields(self) -> tuple[str, ...]:
+        return ("away_until", "active")
+
+    def read_extra(self, data: MultiDict[str, str], name: str) -> Any:
+        if name == "active":
+            return bool(data.get("active"))
+        return data.get(name) or None
+
+
+class CreateFormSchema(ProfileFormSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=MIN_PASSWORD_LENGTH, error=f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        ),
+    )
+
+    def extra_form_fields(self) -> tuple[str, ...]:
+        return ("email", "password")
+
+    def read_extra(self, data: MultiDict[str, str], name: str) -> Any:
+        value = data.get(name) or ""
+        return value.strip().lower() if name == "email" else value
+
+
+class PasswordFormSchema(Schema):
+    password = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=MIN_PASSWORD_LENGTH, error=f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        ),
+    )
+
+
+def field_messages(error: ValidationError) -> dict[str, list[str]]:
+    """Field -> messages, with list-item errors folded onto their field."""
+    messages = error.messages if isinstance(error.messages, dict) else {"_form": error.messages}
+    flat: dict[str, list[str]] = {}
+    for name, value in messages.items():
+        if isinstance(value, dict):
+            value = [
+                m for item in value.values() for m in (item if isinstance(item, list) else [item])
+            ]
+        flat[str(name)] = [str(m) for m in (value if isinstance(value, list) else [value])]
+    return flat

@@ -1,0 +1,419 @@
+"""Administration pages (admins only): staff accounts, API tokens, the audit log (read only),
+the local notification outbox and failed background jobs.
+
+Admins never see case content: the audit log and notifications hold ids and statuses only.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from redis.exceptions import RedisError
+from werkzeug.datastructures import MultiDict
+
+from service.admin import forms, jobs
+from service.audit import record
+from service.auth import hash_password, new_api_token, roles_required
+from service.cases.display import when
+from service.cases.service import MAX_ID
+from service.db import ApiToken, AuditEvent, Case, Notification, OrgUnit, User, utcnow
+from service.db.cases import OPEN_STATUSES
+from service.db.people import CASE_WORKER_ROLES, ROLES
+from service.extensions import db
+from service.people import PeopleError, create_user, update_profile
+from service.vocab import CATEGORIES, LANGUAGES
+
+log = logging.getLogger(__name__)
+bp = Blueprint("admin", __name__, template_folder="templates")
+PER_PAGE = 50
+
+
+@bp.after_request
+def _no_store(response):  # type: ignore[no-untyped-def]
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"when": when}
+
+
+def _page() -> int:
+    raw = request.args.get("page", "")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
+
+
+def _pages(total: int) -> int:
+    return max(1, math.ceil(total / PER_PAGE))
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def _org_units() -> list[OrgUnit]:
+    return list(db.session.execute(db.select(OrgUnit).order_by(OrgUnit.path)).scalars())
+
+
+def _open_cases(user_id: int) -> int:
+    return int(
+        db.session.scalar(
+            db.select(db.func.count(Case.id)).where(
+                Case.assignee_id == user_id, Case.status.in_(OPEN_STATUSES)
+            )
+        )
+        or 0
+    )
+
+
+def values_from_user(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "org_unit_id": str(user.org_unit_id or ""),
+        "languages": list(user.languages or []),
+        "categories": list(user.categories or []),
+        "capacity": str(user.capacity),
+        "on_call": user.on_call,
+        "away_until": user.away_until.isoformat() if user.away_until else "",
+        "active": user.active,
+    }
+
+
+def values_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
+    return {
+        "email": form.get("email", ""),
+        "name": form.get("name", ""),
+        "role": form.get("role", ""),
+        "org_unit_id": form.get("org_unit_id", ""),
+        "languages": form.getlist("languages"),
+        "categories": form.getlist("categories"),
+        "capacity": form.get("capacity", ""),
+        "on_call": bool(form.get("on_call")),
+        "away_until": form.get("away_until", ""),
+        "active": bool(form.get("active")),
+    }
+
+
+NEW_ACCOUNT_DEFAULTS: dict[str, Any] = {
+    "email": "",
+    "name": "",
+    "role": "trust_leader",
+    "org_unit_id": "",
+    "languages": ["en"],
+    "categories": list(CATEGORIES),
+    "capacity": "8",
+    "on_call": False,
+    "away_until": "",
+    "active": True,
+}
+
+
+def _form_context(**extra: Any) -> dict[str, Any]:
+    return {
+        "roles": ROLES,
+        "languages": LANGUAGES,
+        "categories": CATEGORIES,
+        "org_units": _org_units(),
+        **extra,
+    }
+
+
+@bp.get("/admin")
+@roles_required("admin")
+def index():  # type: ignore[no-untyped-def]
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/admin/users")
+@roles_required("admin")
+def users():  # type: ignore[no-untyped-def]
+    accounts = list(db.session.execute(db.select(User).order_by(User.role, User.email)).scalars())
+    open_counts = dict(
+        db.session.execute(
+            db.select(Case.assignee_id, db.func.count(Case.id))
+            .where(Case.assignee_id.is_not(None), Case.status.in_(OPEN_STATUSES))
+            .group_by(Case.assignee_id)
+        ).all()
+    )
+    return render_template(
+        "admin/users.html", accounts=accounts, open_counts=open_counts, today=utcnow().date()
+    )
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_user():  # type: ignore[no-untyped-def]
+    errors: dict[str, list[str]] = {}
+    values = values_from_form(request.form) if request.method == "POST" else NEW_ACCOUNT_DEFAULTS
+    if request.method == "POST":
+        try:
+            data = forms.CreateFormSchema().load(request.form)  # type: ignore[arg-type]
+        except ValidationError as error:
+            errors = forms.field_messages(error)
+        else:
+            exists = db.session.execute(
+                db.select(User.id).where(User.email == data["email"])
+            ).first()
+            if exists:
+                errors["email"] = ["An account with this email already exists."]
+            else:
+                try:
+                    user = create_user(
+                        email=data["email"],
+                        role=data["role"],
+                        password=data["password"],
+                        name=data["name"],
+                        org_unit_id=data["org_unit_id"],
+                        categories=data["categories"],
+                        languages=data["languages"],
+                        capacity=data["capacity"],
+                        on_call=data["on_call"],
+                    )
+                except PeopleError as error:
+                    db.session.rollback()
+                    errors["_form"] = [str(error)]
+                else:
+                    flash(f"Account created for {user.email}.")
+                    return redirect(url_for("admin.edit_user", user_id=user.id))
+    return (
+        render_template("admin/user_new.html", errors=errors, values=values, **_form_context()),
+        422 if errors else 200,
+    )
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    if user is None:
+        abort(404)
+    return user
+
+
+def _render_edit(
+    user: User,
+    errors: dict[str, list[str]] | None = None,
+    new_token: str | None = None,
+    status: int = 200,
+    form: MultiDict[str, str] | None = None,
+):  # type: ignore[no-untyped-def]
+    tokens = list(
+        db.session.execute(
+            db.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        ).scalars()
+    )
+    return (
+        render_template(
+            "admin/user_edit.html",
+            user=user,
+            values=values_from_form(form) if form is not None else values_from_user(user),
+            tokens=tokens,
+            errors=errors or {},
+            new_token=new_token,
+            open_cases=_open_cases(user.id),
+            **_form_context(),
+        ),
+        status,
+    )
+
+
+def _self_lockout(admin: User, user: User, data: dict[str, Any]) -> str | None:
+    if admin.id == user.id and (data["role"] != "admin" or not data["active"]):
+        return "You cannot remove your own admin access or deactivate your own account."
+    return None
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_user(user_id: int):  # type: ignore[no-untyped-def]
+    user = _user_or_404(user_id)
+    if request.method == "GET":
+        return _render_edit(user)
+    try:
+        data = forms.EditFormSchema().load(request.form)  # type: ignore[arg-type]
+    except ValidationError as error:
+        return _render_edit(user, forms.field_messages(error), status=422, form=request.form)
+    problem = _self_lockout(g.user, user, data)
+    if problem:
+        return _render_edit(user, {"role": [problem]}, status=422, form=request.form)
+    open_cases = _open_cases(user.id)
+    if open_cases and user.role in CASE_WORKER_ROLES and data["role"] not in CASE_WORKER_ROLES:
+        return _render_edit(
+            user,
+            {
+                "role": [
+                    f"{open_cases} open case(s) are assigned to this account: a lead must "
+                    "reassign them before the role can change."
+                ]
+            },
+            status=422,
+            form=request.form,
+        )
+    changes = {name: value for name, value in data.items() if getattr(user, name) != value}
+    if not changes:
+        flash("Nothing changed.")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    try:
+        update_profile(user, **changes)
+    except PeopleError as error:
+        db.session.rollback()
+        return _render_edit(user, {"_form": [str(error)]}, status=422, form=request.form)
+    db.session.commit()
+    message = "Profile saved."
+    if changes.get("active") is False:
+        message += " The account is deactivated and signed out everywhere."
+        if open_cases:
+            message += f" It still holds {open_cases} open case(s): ask a lead to reassign them."
+    flash(message)
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@roles_required("admin")
+def reset_password(user_id: int):  # type: ignore[no-untyped-def]
+    user = _user_or_404(user_id)
+    try:
+        data = forms.PasswordFormSchema().load({"password": request.form.get("password", "")})
+    except ValidationError as error:
+        return _render_edit(user, forms.field_messages(error), status=422)
+    update_profile(user, password_hash=hash_password(data["password"]))
+    db.session.commit()
+    flash(f"Password reset for {user.email}; their existing sessions have ended.")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/tokens")
+@roles_required("admin")
+def create_token(user_id: int):  # type: ignore[no-untyped-def]
+    user = _user_or_404(user_id)
+    label = (request.form.get("label") or "").strip()[:100]
+    token = new_api_token(user, label)
+    db.session.flush()
+    record("token.created", target_user=user.id)
+    db.session.commit()
+    # Shown once, on this no-store page; only its hash is kept.
+    return _render_edit(user, new_token=token)
+
+
+@bp.post("/admin/users/<int:user_id>/tokens/<int:token_id>/revoke")
+@roles_required("admin")
+def revoke_token(user_id: int, token_id: int):  # type: ignore[no-untyped-def]
+    token = db.session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
+    if token is None or token.user_id != user_id:
+        abort(404)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record("token.revoked", target_user=user_id, token_id=token.id)
+        db.session.commit()
+        flash("Token revoked: it no longer works.")
+    return redirect(url_for("admin.edit_user", user_id=user_id) + "#tokens")
+
+
+# --- the audit log --------------------------------------------------------------------------
+
+
+@bp.get("/admin/audit")
+@roles_required("admin")
+def audit():  # type: ignore[no-untyped-def]
+    """The audit log, newest first, filterable by case and action. Read only: there is no
+    route that changes it, and the database refuses updates and deletes anyway."""
+    errors: dict[str, list[str]] = {}
+    raw_case = (request.args.get("case_id") or "").strip()
+    action = (request.args.get("action") or "").strip()
+    case_id: int | None = None
+    if raw_case:
+        if raw_case.isdigit() and len(raw_case) < 10:
+            case_id = int(raw_case)
+        else:
+            errors["case_id"] = ["Enter a case number."]
+    statement = db.select(AuditEvent)
+    if case_id is not None:
+        statement = statement.where(AuditEvent.case_id == case_id)
+    if action:
+        statement = statement.where(AuditEvent.action == action)
+    total = int(
+        db.session.scalar(db.select(db.func.count()).select_from(statement.subquery())) or 0
+    )
+    page = _page()
+    events = list(
+        db.session.execute(
+            statement.order_by(AuditEvent.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+        ).scalars()
+    )
+    actions = [
+        row[0]
+        for row in db.session.execute(
+            db.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+        ).all()
+    ]
+    return (
+        render_template(
+            "admin/audit.html",
+            events=events,
+            total=total,
+            page=page,
+            pages=_pages(total),
+            case_id=raw_case,
+            action=action,
+            actions=actions,
+            errors=errors,
+        ),
+        422 if errors else 200,
+    )
+
+
+# --- notifications and background jobs ------------------------------------------------------
+
+
+@bp.get("/admin/notifications")
+@roles_required("admin")
+def notifications():  # type: ignore[no-untyped-def]
+    """The local outbox: every notification sent to staff (they never carry report text)."""
+    total = int(db.session.scalar(db.select(db.func.count(Notification.id))) or 0)
+    page = _page()
+    rows = list(
+        db.session.execute(
+            db.select(Notification)
+            .order_by(Notification.id.desc())
+            .limit(PER_PAGE)
+            .offset((page - 1) * PER_PAGE)
+        ).scalars()
+    )
+    return render_template(
+        "admin/notifications.html",
+        notifications=rows,
+        total=total,
+        page=page,
+        pages=_pages(total),
+    )
+
+
+@bp.get("/admin/jobs")
+@roles_required("admin")
+def failed_jobs():  # type: ignore[no-untyped-def]
+    report = jobs.failed_jobs()
+    return render_template("admin/jobs.html", report=report)
+
+
+@bp.post("/admin/jobs/<queue_name>/<job_id>/retry")
+@roles_required("admin")
+def retry_job(queue_name: str, job_id: str):  # type: ignore[no-untyped-def]
+    try:
+        retried = jobs.retry(queue_name, job_id)
+    except jobs.NoRedis:
+        flash("Redis is not configured, so there are no queued jobs to retry.")
+        return redirect(url_for("admin.failed_jobs"))
+    except RedisError as error:
+        log.warning("retrying a job failed: %s", type(error).__name__)
+        flash("Redis did not answer; nothing was retried. Try again shortly.")
+        return redirect(url_for("admin.failed_jobs"))
+    if not retried:
+        abort(404)
+    record("job.retried", queue=queue_name, job_id=job_id)
+    db.session.commit()
+    flash(f"Job {job_id} is queued again on {queue_name}.")
+    return redirect(url_for("admin.failed_jobs"))

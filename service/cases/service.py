@@ -1,0 +1,772 @@
+"""The Trust Leader's work on a case: who may see and change it, the status workflow, the
+listening-guide checklist, private notes, the anonymous thread, and reassignment.
+
+Shared by the pages (service.cases.views) and the JSON API (service.api.cases), so both
+enforce exactly the same rules. Refusals are werkzeug HTTP exceptions (403/404) or a
+WorkflowError (409, or 422 when it names a field); each change is audited and committed here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_
+from sqlalchemy import case as sql_case
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Forbidden, NotFound
+
+from service.audit import record
+from service.db import Case, GuideTick, Message, Note, Report, User, utcnow
+from service.db.cases import ESCALATED_OUTCOMES, OPEN_STATUSES, OUTCOMES, RESOLUTIONS, STATUSES
+from service.db.people import CASE_WORKER_ROLES
+from service.extensions import db
+from service.vocab import LEVELS
+
+log = logging.getLogger(__name__)
+
+# Where a case may go next. Closing is also allowed straight from an open status when the
+# resolution is given with it (in_conversation -> resolved_informally -> closed, in one step).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": ("acknowledged", "withdrawn"),
+    "acknowledged": ("in_conversation", "resolved_informally", "referred_formal", "withdrawn"),
+    "in_conversation": ("resolved_informally", "referred_formal", "withdrawn"),
+    "resolved_informally": ("closed",),
+    "referred_formal": ("closed",),
+    "withdrawn": ("closed",),
+    "closed": (),
+}
+
+STATUS_LABELS: dict[str, str] = {
+    "new": "New",
+    "acknowledged": "Acknowledged",
+    "in_conversation": "In conversation",
+    "resolved_informally": "Resolved informally",
+    "referred_formal": "Referred to a formal process",
+    "withdrawn": "Withdrawn",
+    "closed": "Closed",
+}
+
+OUTCOME_LABELS: dict[str, str] = {
+    "resolved": "Resolved",
+    "mediated": "Resolved through mediation",
+    "no_further_action": "No further action needed",
+    "withdrawn": "Withdrawn by the reporter",
+    "formal_grievance": "Became a formal grievance",
+    "legal_claim": "Became a legal or tribunal claim",
+    "resigned": "The reporter resigned",
+}
+
+BODY_MAX = 5000
+MAX_ID = 2**31 - 1  # ids are 32-bit: a larger number in a URL names no case (and no 500)
+
+
+class WorkflowError(ValueError):
+    """A change the case's state does not allow (HTTP 409), or, when `field` is set, a value
+    that is not acceptable (HTTP 422, with the message shown beside that field)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    @property
+    def status_code(self) -> int:
+        return 422 if self.field else 409
+
+
+# --- access ---------------------------------------------------------------------------------
+
+
+def may_work_cases(user: User | None) -> bool:
+    return user is not None and user.active and user.role in CASE_WORKER_ROLES
+
+
+def is_lead(user: User) -> bool:
+    return user.role == "lead"
+
+
+def can_view(user: User, case: Case) -> bool:
+    """Leads see every case; a Trust Leader only the cases assigned to them."""
+    if not may_work_cases(user):
+        return False
+    return is_lead(user) or case.assignee_id == user.id
+
+
+def load_case_for(user: User, case_id: int, *, via: str = "page") -> Case:
+    """The case, if this user may open it. A refusal is audited (who tried which case) and
+    answered 403 whether the case belongs to someone else or the role never sees cases."""
+    case = db.session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
+    if case is None:
+        raise NotFound("There is no case with that number.")
+    if not can_view(user, case):
+        record("case.access_denied", case_id=case.id, actor_id=user.id, role=user.role, via=via)
+        db.session.commit()
+        raise Forbidden("You may not open this case.")
+    return case
+
+
+def require_assignee(user: User, case: Case) -> None:
+    """Only the assigned Trust Leader works a case; leads read it and may reassign it."""
+    if case.assignee_id != user.id:
+        hint = " Reassign it to yourself first." if is_lead(user) else ""
+        raise Forbidden("Only the Trust Leader assigned to this case can change it." + hint)
+
+
+def require_workable(case: Case) -> None:
+    if case.status == "closed" or case.report.text_removed_on is not None:
+        raise WorkflowError("This case is closed; it can be read but not changed.")
+
+
+def record_view(user: User, case: Case, via: str = "page") -> None:
+    record("case.viewed", case_id=case.id, actor_id=user.id, via=via)
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+QUEUE_SCOPES = ("attention", "mine", "unassigned", "overdue", "all")
+SCOPE_LABELS = {
+    "attention": "Mine, unassigned and overdue",
+    "mine": "Assigned to me",
+    "unassigned": "Unassigned",
+    "overdue": "Overdue",
+    "all": "All cases",
+}
+
+
+def deadline_column():  # type: ignore[no-untyped-def]
+    """The next deadline: acknowledge-by while new, feedback-by while open, none once resolved."""
+    return sql_case(
+        (Case.status == "new", Case.ack_due_at),
+        (Case.status.in_(OPEN_STATUSES), Case.feedback_due_at),
+        else_=None,
+    )
+
+
+def _overdue_clause(now: datetime):  # type: ignore[no-untyped-def]
+    return and_(Case.status.in_(OPEN_STATUSES), deadline_column() < now)
+
+
+def _unread_subquery():  # type: ignore[no-untyped-def]
+    return (
+        db.select(Message.case_id, func.count(Message.id).label("unread"))
+        .where(Message.from_reporter.is_(True), Message.read_at.is_(None))
+        .group_by(Message.case_id)
+        .subquery()
+    )
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    scope: str = "mine"  # for leads; a Trust Leader always sees only their own
+    status: str | None = None  # a status, "open", or None for any
+    level: str | None = None
+    category: str | None = None
+    assignee: int | str | None = None  # a user id, "none" for unassigned, or None for any
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    case: Case
+    unread: int
+    deadline: datetime | None
+    overdue: bool
+
+
+def queue_select(user: User, filters: QueueFilters, now: datetime) -> Select[Any]:
+    """Cases this user may list, highest risk first, then the nearest deadline."""
+    unread = _unread_subquery()
+    deadline = deadline_column()
+    statement = (
+        db.select(Case, func.coalesce(unread.c.unread, 0))
+        .join(Case.report)
+        .outerjoin(unread, unread.c.case_id == Case.id)
+    )
+    if is_lead(user):
+        scope = filters.scope if filters.scope in QUEUE_SCOPES else "attention"
+        if scope == "mine":
+            statement = statement.where(Case.assignee_id == user.id)
+        elif scope == "unassigned":
+            statement = statement.where(Case.assignee_id.is_(None))
+        elif scope == "overdue":
+            statement = statement.where(_overdue_clause(now))
+        elif scope == "attention":
+            statement = statement.where(
+                or_(
+                    Case.assignee_id == user.id,
+                    Case.assignee_id.is_(None),
+                    _overdue_clause(now),
+                )
+            )
+    else:
+        statement = statement.where(Case.assignee_id == user.id)
+
+    if filters.status == "open":
+        statement = statement.where(Case.status.in_(OPEN_STATUSES))
+    elif filters.status:
+        statement = statement.where(Case.status == filters.status)
+    if filters.level:
+        statement = statement.where(Report.risk_level == filters.level)
+    if filters.category:
+        statement = statement.where(Report.category == filters.category)
+    if filters.assignee == "none":
+        statement = statement.where(Case.assignee_id.is_(None))
+    elif isinstance(filters.assignee, int):
+        statement = statement.where(Case.assignee_id == filters.assignee)
+
+    level_rank = sql_case(LEVEL_RANK, value=Report.risk_level, else_=0)
+    return statement.order_by(
+        level_rank.desc(),
+        deadline.is_(None),  # cases with a deadline first
+        deadline.asc(),
+        Case.id.asc(),
+    )
+
+
+def _row(case: Case, unread: int, now: datetime) -> QueueRow:
+    deadline = deadline_of(case)
+    return QueueRow(
+        case=case,
+        unread=int(unread or 0),
+        deadline=deadline,
+        overdue=deadline is not None and deadline < now,
+    )
+
+
+def list_queue(
+    user: User, filters: QueueFilters, page: int = 1, per_page: int = 50
+) -> tuple[list[QueueRow], int]:
+    """One page of the user's queue and the total number of matching cases."""
+    now = utcnow()
+    statement = queue_select(user, filters, now)
+    total = db.session.scalar(
+        db.select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    rows = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return [_row(case, unread, now) for case, unread in rows], int(total or 0)
+
+
+def deadline_of(case: Case) -> datetime | None:
+    if case.status == "new":
+        return case.ack_due_at
+    if case.status in OPEN_STATUSES:
+        return case.feedback_due_at
+    return None
+
+
+def unread_count(case: Case) -> int:
+    return int(
+        db.session.scalar(
+            db.select(func.count(Message.id)).where(
+                Message.case_id == case.id,
+                Message.from_reporter.is_(True),
+                Message.read_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+# --- the status workflow ---------------------------------------------------------------------
+
+
+def allowed_transitions(case: Case) -> tuple[str, ...]:
+    return TRANSITIONS.get(case.status, ())
+
+
+def can_close(case: Case) -> bool:
+    """Closing is possible from a resolution, or from an open status with a resolution."""
+    return case.status in RESOLUTIONS or bool(closing_resolutions(case))
+
+
+def closing_resolutions(case: Case) -> tuple[str, ...]:
+    """The resolutions that may be given when closing straight from the current status."""
+    if case.status in OPEN_STATUSES:
+        return tuple(s for s in TRANSITIONS[case.status] if s in RESOLUTIONS)
+    return ()
+
+
+def _refuse_transition(case: Case, target: str) -> WorkflowError:
+    allowed = [STATUS_LABELS[s] for s in allowed_transitions(case)]
+    if case.status in OPEN_STATUSES and closing_resolutions(case):
+        allowed.append("Closed (with its resolution)")
+    nexts = ", ".join(allowed) if allowed else "nothing: it is closed"
+    return WorkflowError(
+        f"A case that is {STATUS_LABELS[case.status].lower()} cannot become "
+        f"{STATUS_LABELS.get(target, target).lower()}. It can move to: {nexts}."
+    )
+
+
+def transition(
+    user: User,
+    case: Case,
+    target: str,
+    *,
+    outcome: str | None = None,
+    resolution: str | None = None,
+) -> None:
+    """Move the case along the workflow. Closing needs an outcome, and from an open status a
+    resolution too; the outcome becomes the classifier's escalation label. Commits."""
+    require_assignee(user, case)
+    if target not in STATUSES:
+        raise WorkflowError(f"Unknown status {target!r}.", "status")
+    if case.status == "closed" or case.report.text_removed_on is not None:
+        raise WorkflowError("This case is closed; it can no longer change.")
+    if target != "closed":
+        if outcome:
+            raise WorkflowError("Give an outcome only when closing the case.", "outcome")
+        if resolution:
+            raise WorkflowError("Give a resolution only when closing the case.", "resolution")
+        if target not in allowed_transitions(case):
+            raise _refuse_transition(case, target)
+        _move(user, case, target)
+        db.session.commit()
+        return
+
+    if outcome not in OUTCOMES:
+        raise WorkflowError("Choose what finally happened before closing.", "outcome")
+    if case.status in OPEN_STATUSES:
+        if resolution is None:
+            raise WorkflowError("Choose how the case was resolved before closing it.", "resolution")
+        if resolution not in closing_resolutions(case):
+            choices = ", ".join(STATUS_LABELS[s] for s in closing_resolutions(case))
+            raise WorkflowError(
+                f"From {STATUS_LABELS[case.status].lower()} the resolution can be: {choices}.",
+                "resolution",
+            )
+        _move(user, case, resolution)
+    elif resolution and resolution != case.status:
+        raise WorkflowError(
+            f"This case was already resolved as {STATUS_LABELS[case.status].lower()}.",
+            "resolution",
+        )
+    case.outcome = outcome
+    case.escalated = outcome in ESCALATED_OUTCOMES
+    _move(user, case, "closed")
+    db.session.commit()
+
+
+def _move(user: User, case: Case, target: str) -> None:
+    from service.analytics.rollups import count_acknowledgement, count_resolution
+
+    previous = case.status
+    case.status = target
+    now = utcnow()
+    if target == "acknowledged" and case.acknowledged_at is None:
+        case.acknowledged_at = now
+        count_acknowledgement(case)
+    if target in RESOLUTIONS:
+        count_resolution(case, target)
+    detail: dict[str, Any] = {"from_status": previous, "to_status": target}
+    if target == "closed":
+        case.closed_at = now
+        detail.update(outcome=case.outcome, escalated=case.escalated)
+    record("case.status_changed", case_id=case.id, actor_id=user.id, **detail)
+
+
+# --- the listening guide ---------------------------------------------------------------------
+
+
+def guide_for(case: Case):  # type: ignore[no-untyped-def]
+    """The listening guide for the case's category and current level, or None if the guide
+    library cannot be loaded (the case stays readable without it)."""
+    try:
+        from service.guides import get_guides
+
+        return get_guides().for_case(case.report.category, case.report.risk_level)
+    except Exception as error:  # noqa: BLE001 - a broken guide library must not hide the case
+        log.warning("listening guide unavailable for a case: %s", type(error).__name__)
+        return None
+
+
+def ticks_of(case: Case) -> dict[str, GuideTick]:
+    rows = db.session.execute(
+        db.select(GuideTick).where(GuideTick.case_id == case.id).order_by(GuideTick.ticked_at)
+    ).scalars()
+    return {tick.step_key: tick for tick in rows}
+
+
+def _set_step(user: User, case: Case, step_key: str, ticked: bool, known: frozenset[str]) -> bool:
+    existing = db.session.execute(
+        db.select(GuideTick).where(GuideTick.case_id == case.id, GuideTick.step_key == step_key)
+    ).scalar_one_or_none()
+    if ticked and existing is None:
+        if step_key not in known:
+            raise WorkflowError("That step is not part of this case's guide.", "step")
+        try:
+            with db.session.begin_nested():
+                db.session.add(GuideTick(case_id=case.id, step_key=step_key, ticked_by_id=user.id))
+        except IntegrityError:  # ticked at the same moment elsewhere: already done
+            return False
+        record("guide.step_ticked", case_id=case.id, actor_id=user.id, step=step_key)
+        return True
+    if not ticked and existing is not None:
+        db.session.delete(existing)
+        record(
+            "guide.step_unticked",
+            case_id=case.id,
+            actor_id=user.id,
+            step=step_key,
+            ticked_at=existing.ticked_at.isoformat(timespec="seconds"),
+        )
+        return True
+    if not ticked and step_key not in known:
+        raise WorkflowError("That step is not part of this case's guide.", "step")
+    return False
+
+
+def set_steps(user: User, case: Case, changes: Iterable[tuple[str, bool]]) -> int:
+    """Tick or untick guide steps ((key, ticked) pairs); returns how many changed. Commits."""
+    require_assignee(user, case)
+    require_workable(case)
+    guide = guide_for(case)
+    if guide is None:
+        raise WorkflowError("The listening guide is not available right now; try again later.")
+    known = frozenset(guide.step_keys())
+    changed = 0
+    for step_key, ticked in changes:
+        changed += _set_step(user, case, step_key, ticked, known)
+    db.session.commit()
+    return changed
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    key: str
+    text: str
+    section: str
+    level: str | None
+    ticked_at: datetime | None
+
+    @property
+    def ticked(self) -> bool:
+        return self.ticked_at is not None
+
+
+@dataclass(frozen=True)
+class GuideProgress:
+    guide: Any  # ResolvedGuide | None
+    steps: list[StepProgress] = field(default_factory=list)
+    # Ticks on steps the current guide no longer has (re-worded guide, changed level).
+    earlier: list[GuideTick] = field(default_factory=list)
+
+    @property
+    def ticked(self) -> int:
+        return sum(step.ticked for step in self.steps)
+
+    @property
+    def sections(self) -> list[tuple[str, list[StepProgress]]]:
+        """The steps grouped by section, in the guide's order."""
+        grouped: dict[str, list[StepProgress]] = {}
+        for step in self.steps:
+            grouped.setdefault(step.section, []).append(step)
+        return list(grouped.items())
+
+    @property
+    def total(self) -> int:
+        return len(self.steps)
+
+
+def guide_progress(case: Case) -> GuideProgress:
+    guide = guide_for(case)
+    ticks = ticks_of(case)
+    if guide is None:
+        return GuideProgress(guide=None, earlier=list(ticks.values()))
+    steps = []
+    for section in guide.sections:
+        for step in section.steps:
+            tick = ticks.pop(step.key, None)
+            steps.append(
+                StepProgress(
+                    key=step.key,
+                    text=step.text,
+                    section=section.label,
+                    level=getattr(step, "level", None),
+                    ticked_at=tick.ticked_at if tick else None,
+                )
+            )
+    return GuideProgress(guide=guide, steps=steps, earlier=list(ticks.values()))
+
+
+# --- notes and the anonymous thread ---------------------------------------------------------
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise WorkflowError("Write something first.", "body")
+    if len(body) > BODY_MAX:
+        raise WorkflowError(f"Keep it under {BODY_MAX} characters.", "body")
+    if "\x00" in body:
+        raise WorkflowError("Must not contain NUL characters.", "body")
+    return body
+
+
+def notes_of(case: Case) -> list[Note]:
+    return list(
+        db.session.execute(
+            db.select(Note).where(Note.case_id == case.id).order_by(Note.id)
+        ).scalars()
+    )
+
+
+def add_note(user: User, case: Case, body: str) -> Note:
+    """A private note; the reporter never sees it. Commits."""
+    require_assignee(user, case)
+    require_workable(case)
+    note = Note(case_id=case.id, author_id=user.id, body=_clean_body(body))
+    db.session.add(note)
+    db.session.flush()
+    record("note.added", case_id=case.id, actor_id=user.id, note_id=note.id)
+    db.session.commit()
+    return note
+
+
+def messages_of(case: Case) -> list[Message]:
+    return list(
+        db.session.execute(
+            db.select(Message).where(Message.case_id == case.id).order_by(Message.id)
+        ).scalars()
+    )
+
+
+def mark_reporter_messages_read(user: User, case: Case) -> int:
+    """When the assignee opens the thread, the reporter's messages count as read."""
+    if case.assignee_id != user.id:
+        return 0
+    result = db.session.execute(
+        db.update(Message)
+        .where(
+            Message.case_id == case.id,
+            Message.from_reporter.is_(True),
+            Message.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def send_message(user: User, case: Case, body: str) -> Message:
+    """Write to the anonymous reporter, who reads it at /follow-up with the receipt code. It is
+    sent nowhere else. Writing to the reporter puts the case in conversation. Commits."""
+    require_assignee(user, case)
+    require_workable(case)
+    message = Message(
+        case_id=case.id, from_reporter=False, author_id=user.id, body=_clean_body(body)
+    )
+    db.session.add(message)
+    db.session.flush()
+    record("message.to_reporter", case_id=case.id, actor_id=user.id, message_id=message.id)
+    if case.status == "new":
+        _move(user, case, "acknowledged")
+    if case.status == "acknowledged":
+        _move(user, case, "in_conversation")
+    db.session.commit()
+    return message
+
+
+# --- reassignment ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssignmentOption:
+    user: User
+    open_cases: int
+    reason: str | None  # why they may not take the case; None if they may
+
+    @property
+    def eligible(self) -> bool:
+        return self.reason is None
+
+
+def _case_to_route(case: Case):  # type: ignore[no-untyped-def]
+    from service.routing.choose import CaseToRoute
+
+    report = case.report
+    return CaseToRoute(
+        case_id=case.id,
+        org_unit_id=report.org_unit_id,
+        category=report.category,
+        language=report.language,
+        level=report.risk_level,
+        involved=tuple(report.involved or ()),
+        previous_assignee_id=None,  # a lead's explicit choice; only automatic re-routing skips
+    )
+
+
+def assignment_options(case: Case, today: date | None = None) -> list[AssignmentOption]:
+    """Every active case worker, with the reason each one may not take this case."""
+    from service.routing.choose import exclusion_reason
+    from service.routing.service import load_candidates, load_org_tree
+
+    today = today or utcnow().date()
+    tree = load_org_tree()
+    route = _case_to_route(case)
+    candidates = {c.id: c for c in load_candidates()}
+    users = db.session.execute(
+        db.select(User).where(User.id.in_(list(candidates))).order_by(User.name, User.id)
+    ).scalars()
+    options = []
+    for user in users:
+        candidate = candidates[user.id]
+        reason = (
+            "already assigned"
+            if user.id == case.assignee_id
+            else exclusion_reason(route, candidate, tree, today)
+        )
+        options.append(AssignmentOption(user, len(candidate.open_levels), reason))
+    return options
+
+
+def reassign(lead: User, case: Case, assignee_id: int) -> User:
+    """A lead hands the case to an eligible Trust Leader (themselves included). A conflicted,
+    away, untrained or full one is refused with the reason. Commits."""
+    from service.notify import notify
+
+    if not is_lead(lead):
+        raise Forbidden("Only a lead can reassign cases.")
+    if case.status == "closed":
+        raise WorkflowError("A closed case cannot be reassigned.")
+    if assignee_id == case.assignee_id:
+        raise WorkflowError("The case is already assigned to that Trust Leader.", "assignee")
+    option = next((o for o in assignment_options(case) if o.user.id == assignee_id), None)
+    if option is None:
+        raise WorkflowError("Choose an active Trust Leader or lead.", "assignee")
+    if option.reason is not None:
+        raise WorkflowError(
+            f"{option.user.name or option.user.email} cannot take this case: {option.reason}.",
+            "assignee",
+        )
+    now = utcnow()
+    previous = case.assignee_id
+    assignee = option.user
+    case.assignee_id = assignee.id
+    case.routing_state = "assigned"
+    case.assigned_at = now
+    # A routing job still queued for the old round now finds it stale and does nothing.
+    case.routing_round += 1
+    assignee.last_assigned_at = now
+    if case.guide_id is None:
+        guide = guide_for(case)
+        if guide is not None:
+            case.guide_id, case.guide_version = guide.guide_id, guide.version
+    record(
+        "case.reassigned",
+        case_id=case.id,
+        actor_id=lead.id,
+        from_assignee=previous,
+        to_assignee=assignee.id,
+    )
+    notify(assignee, "assigned", case.id, "A case has been assigned to you")
+    db.session.commit()
+    return assignee
+
+
+# --- reading the risk explanation -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FiredRule:
+    id: str
+    title: str
+    weight: float | None
+    min_level: str | None
+    matched: list[str]
+
+
+@dataclass(frozen=True)
+class ModelTerm:
+    term: str
+    weight: float | None
+
+
+@dataclass(frozen=True)
+class ExplanationView:
+    """report.risk_explanation (written by service/engine/risk.py), read defensively: any part
+    may be missing or malformed (older rule packs, retention) without breaking the page."""
+
+    score: float | None = None
+    raw_score: float | None = None
+    base_source: str | None = None
+    base_probability: float | None = None
+    rules: list[FiredRule] = field(default_factory=list)
+    model_version: str | None = None
+    model_probability: float | None = None
+    terms: list[ModelTerm] = field(default_factory=list)
+    hotspot_applied: bool = False
+    hotspot_boost: float | None = None
+    forced_level: str | None = None
+    forced_by: list[str] = field(default_factory=list)
+    rule_pack_version: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.score is None and not self.rules and not self.terms
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _strings(value: Any) -> list[str]:
+    if not isinstance(value, list | tuple):
+        return []
+    return [str(item) for item in value if isinstance(item, str | int | float)]
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def explanation_view(explanation: Any) -> ExplanationView:
+    data = _dict(explanation)
+    rules = []
+    for rule in data.get("rules") or []:
+        rule = _dict(rule)
+        if not rule:
+            continue
+        rule_id = _text(rule.get("id")) or "rule"
+        rules.append(
+            FiredRule(
+                id=rule_id,
+                title=_text(rule.get("title")) or rule_id,
+                weight=_number(rule.get("weight")),
+                min_level=_text(rule.get("min_level")),
+                matched=_strings(rule.get("matched")),
+            )
+        )
+    model = _dict(data.get("model"))
+    terms = [
+        ModelTerm(term=str(item["term"]), weight=_number(item.get("weight")))
+        for item in (model.get("top_terms") or [])
+        if isinstance(item, dict) and _text(item.get("term"))
+    ]
+    base = _dict(data.get("base"))
+    hotspot = _dict(data.get("hotspot"))
+    forced = _dict(data.get("forced_level"))
+    return ExplanationView(
+        score=_number(data.get("score")),
+        raw_score=_number(data.get("raw_score")),
+        base_source=_text(base.get("source")),
+        base_probability=_number(base.get("probability")),
+        rules=rules,
+        model_version=_text(model.get("version")) or _text(data.get("model_version")),
+        model_probability=_number(model.get("probability")),
+        terms=terms,
+        hotspot_applied=bool(hotspot.get("applied")),
+        hotspot_boost=_number(hotspot.get("boost")),
+        forced_level=_text(forced.get("level")),
+        forced_by=_strings(forced.get("by")),
+        rule_pack_version=_text(data.get("rule_pack_version")),
+    )

@@ -1,0 +1,366 @@
+"""The Trust Leader workspace: the queue (/cases), the case page (/cases/<id>) and its forms,
+and a Trust Leader's own availability. Server-rendered, no JavaScript, every form with CSRF.
+
+The rules (who sees and changes what) live in service.cases.service, shared with the API.
+Every page here sends Cache-Control: no-store.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from service.auth import roles_required
+from service.cases import display, service
+from service.cases.service import (
+    OUTCOME_LABELS,
+    QUEUE_SCOPES,
+    SCOPE_LABELS,
+    STATUS_LABELS,
+    QueueFilters,
+    WorkflowError,
+)
+from service.db import Case, User, utcnow
+from service.db.cases import OUTCOMES, STATUSES
+from service.db.people import CASE_WORKER_ROLES
+from service.extensions import db
+from service.intake.views import LABELS
+from service.schemas.cases import AvailabilitySchema, BodySchema, TransitionSchema
+from service.vocab import CATEGORIES, LEVELS
+
+bp = Blueprint("cases", __name__, template_folder="templates")
+
+PER_PAGE = 50
+# The button that moves a case to each status.
+ACTION_LABELS = {
+    "acknowledged": "Acknowledge",
+    "in_conversation": "Mark as in conversation",
+    "resolved_informally": "Mark as resolved informally",
+    "referred_formal": "Mark as referred to a formal process",
+    "withdrawn": "Mark as withdrawn",
+}
+
+
+@bp.after_request
+def _no_store(response):  # type: ignore[no-untyped-def]
+    # Case content must never be kept by a browser or a shared cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "when": display.when,
+        "countdown": display.countdown,
+        "age": display.age,
+        "percent": display.percent,
+        "status_labels": STATUS_LABELS,
+        "outcome_labels": OUTCOME_LABELS,
+        "labels": LABELS,
+    }
+
+
+def _worker() -> User:
+    return g.user  # type: ignore[no-any-return]
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
+    return value if value in allowed else None
+
+
+@bp.get("/cases")
+@roles_required(*CASE_WORKER_ROLES)
+def queue():  # type: ignore[no-untyped-def]
+    user = _worker()
+    args = request.args
+    lead = service.is_lead(user)
+    filters = QueueFilters(
+        scope=(_choice(args.get("scope"), QUEUE_SCOPES) or "attention") if lead else "mine",
+        status=_choice(args.get("status"), (*STATUSES, "open", "any")) or "open",
+        level=_choice(args.get("level"), LEVELS),
+        category=_choice(args.get("category"), CATEGORIES),
+    )
+    query_filters = QueueFilters(
+        scope=filters.scope,
+        status=None if filters.status == "any" else filters.status,
+        level=filters.level,
+        category=filters.category,
+    )
+    page = page_number(args.get("page"))
+    rows, total = service.list_queue(user, query_filters, page=page, per_page=PER_PAGE)
+    assignees = _names({row.case.assignee_id for row in rows if row.case.assignee_id})
+    return render_template(
+        "cases/queue.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, math.ceil(total / PER_PAGE)),
+        filters=filters,
+        lead=lead,
+        scopes=QUEUE_SCOPES,
+        scope_labels=SCOPE_LABELS,
+        statuses=STATUSES,
+        levels=LEVELS,
+        categories=CATEGORIES,
+        assignees=assignees,
+        now=utcnow(),
+    )
+
+
+def page_number(raw: str | None) -> int:
+    """?page= as a positive number; anything else is the first page."""
+    return int(raw) if raw and raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
+
+
+def _names(user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(User.id, User.name, User.email).where(User.id.in_(user_ids))
+    ).all()
+    return {row.id: row.name or row.email for row in rows}
+
+
+# --- the case page --------------------------------------------------------------------------
+
+
+def _explanation(case: Case) -> service.ExplanationView:
+    try:
+        return service.explanation_view(case.report.risk_explanation)
+    except (ValueError, TypeError):
+        return service.ExplanationView()
+
+
+def _render_case(
+    case: Case,
+    errors: dict[str, list[str]] | None = None,
+    values: MultiDict[str, str] | None = None,
+    status: int = 200,
+):  # type: ignore[no-untyped-def]
+    user = _worker()
+    is_assignee = case.assignee_id == user.id
+    messages = service.messages_of(case)
+    unread_ids = {m.id for m in messages if m.from_reporter and m.read_at is None}
+    service.record_view(user, case)
+    service.mark_reporter_messages_read(user, case)
+    db.session.commit()
+
+    report = case.report
+    workable = is_assignee and case.status != "closed" and report.text_removed_on is None
+    notes = service.notes_of(case)
+    people = _names(
+        {n.author_id for n in notes}
+        | {m.author_id for m in messages if m.author_id}
+        | ({case.assignee_id} if case.assignee_id else set())
+    )
+    now = utcnow()
+    deadline = service.deadline_of(case)
+    return (
+        render_template(
+            "cases/case.html",
+            case=case,
+            report=report,
+            explanation=_explanation(case),
+            progress=service.guide_progress(case),
+            notes=notes,
+            messages=messages,
+            unread_ids=unread_ids,
+            people=people,
+            is_assignee=is_assignee,
+            is_lead=service.is_lead(user),
+            workable=workable,
+            transitions=[s for s in service.allowed_transitions(case) if s != "closed"],
+            action_labels=ACTION_LABELS,
+            # A new case is acknowledged (or withdrawn) first; closing is offered after that.
+            can_close=workable and case.status != "new" and service.can_close(case),
+            closing_resolutions=service.closing_resolutions(case),
+            outcomes=OUTCOMES,
+            options=service.assignment_options(case)
+            if service.is_lead(user) and case.status != "closed"
+            else [],
+            deadline=deadline,
+            overdue=deadline is not None and deadline < now,
+            now=now,
+            errors=errors or {},
+            values=values or MultiDict(),
+        ),
+        status,
+    )
+
+
+@bp.get("/cases/<int:case_id>")
+@roles_required()
+def case_page(case_id: int):  # type: ignore[no-untyped-def]
+    case = service.load_case_for(_worker(), case_id)
+    return _render_case(case)
+
+
+def _failed(case: Case, error: WorkflowError, key: str, field_keys: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    """Re-render the case with the message beside the form (or the field) it concerns."""
+    db.session.rollback()
+    name = error.field if error.field in field_keys else key
+    return _render_case(
+        case,
+        errors={name: [error.message]},
+        values=request.form,
+        status=error.status_code,
+    )
+
+
+def _back(case: Case, anchor: str = ""):  # type: ignore[no-untyped-def]
+    return redirect(url_for("cases.case_page", case_id=case.id) + (f"#{anchor}" if anchor else ""))
+
+
+@bp.post("/cases/<int:case_id>/status")
+@roles_required()
+def change_status(case_id: int):  # type: ignore[no-untyped-def]
+    user = _worker()
+    case = service.load_case_for(user, case_id)
+    closing = request.form.get("status") == "closed"
+    key = "close" if closing else "status"
+    try:
+        data = TransitionSchema().load(
+            {name: request.form.get(name, "") for name in ("status", "outcome", "resolution")}
+        )
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {}
+        field_name = next(iter(messages), key)
+        text = messages.get(field_name) or ["Choose one of the options."]
+        return _failed(
+            case,
+            WorkflowError(" ".join(map(str, text)), field_name),
+            key,
+            ("outcome", "resolution"),
+        )
+    try:
+        service.transition(
+            user, case, data["status"], outcome=data["outcome"], resolution=data["resolution"]
+        )
+    except WorkflowError as error:
+        return _failed(case, error, key, ("outcome", "resolution"))
+    flash(f"Case {case.id} is now: {STATUS_LABELS[case.status].lower()}.")
+    return _back(case, "workflow")
+
+
+@bp.post("/cases/<int:case_id>/guide")
+@roles_required()
+def update_guide(case_id: int):  # type: ignore[no-untyped-def]
+    """Save the checklist. Only the steps whose box changed since the page was drawn are
+    applied, so a tick made elsewhere meanwhile is never undone by a stale form."""
+    user = _worker()
+    case = service.load_case_for(user, case_id)
+    form = request.form
+    ticked, was = set(form.getlist("ticked")), set(form.getlist("was"))
+    changes = [
+        (key, key in ticked)
+        for key in dict.fromkeys(form.getlist("shown"))
+        if (key in ticked) != (key in was)
+    ]
+    try:
+        changed = service.set_steps(user, case, changes)
+    except WorkflowError as error:
+        return _failed(case, error, "guide")
+    flash(f"Checklist saved ({changed} change{'s' if changed != 1 else ''}).")
+    return _back(case, "guide")
+
+
+def _body() -> str:
+    try:
+        return BodySchema().load({"body": request.form.get("body", "")})["body"]  # type: ignore[no-any-return]
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {}
+        raise WorkflowError(
+            " ".join(map(str, messages.get("body", ["Write something first."]))), "body"
+        ) from None
+
+
+@bp.post("/cases/<int:case_id>/messages")
+@roles_required()
+def send_message(case_id: int):  # type: ignore[no-untyped-def]
+    user = _worker()
+    case = service.load_case_for(user, case_id)
+    try:
+        service.send_message(user, case, _body())
+    except WorkflowError as error:
+        return _failed(case, error, "message")
+    flash("Message sent. The reporter reads it with their receipt code.")
+    return _back(case, "messages")
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@roles_required()
+def add_note(case_id: int):  # type: ignore[no-untyped-def]
+    user = _worker()
+    case = service.load_case_for(user, case_id)
+    try:
+        service.add_note(user, case, _body())
+    except WorkflowError as error:
+        return _failed(case, error, "note")
+    flash("Note added.")
+    return _back(case, "notes")
+
+
+@bp.post("/cases/<int:case_id>/assignee")
+@roles_required()
+def reassign(case_id: int):  # type: ignore[no-untyped-def]
+    user = _worker()
+    case = service.load_case_for(user, case_id)
+    raw = request.form.get("assignee", "")
+    try:
+        if not raw.isdigit():
+            raise WorkflowError("Choose who should take the case.", "assignee")
+        assignee = service.reassign(user, case, int(raw))
+    except WorkflowError as error:
+        return _failed(case, error, "assignee", ("assignee",))
+    flash(f"Case {case.id} is now assigned to {assignee.name or assignee.email}.")
+    if not service.can_view(user, case):
+        return redirect(url_for("cases.queue"))
+    return _back(case)
+
+
+# --- availability ---------------------------------------------------------------------------
+
+
+@bp.route("/cases/availability", methods=["GET", "POST"])
+@roles_required(*CASE_WORKER_ROLES)
+def availability():  # type: ignore[no-untyped-def]
+    """A Trust Leader sets the date they are away until; routing skips them until then."""
+    from service.people import PeopleError, update_profile
+
+    user = _worker()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        raw = "" if request.form.get("clear") else request.form.get("away_until", "")
+        try:
+            data = AvailabilitySchema().load({"away_until": raw})
+        except ValidationError:
+            errors["away_until"] = ["Enter a date like 2025-06-30, or clear it."]
+        else:
+            away = data["away_until"]
+            if away is not None and away < utcnow().date():
+                errors["away_until"] = ["Choose today or a later date, or clear it."]
+            else:
+                try:
+                    update_profile(user, away_until=away)
+                except PeopleError as error:
+                    errors["away_until"] = [str(error)]
+                else:
+                    db.session.commit()
+                    flash(
+                        f"You are marked away until {away.isoformat()}: no new cases until then."
+                        if away
+                        else "You are marked available for new cases."
+                    )
+                    return redirect(url_for("cases.availability"))
+    return (
+        render_template("cases/availability.html", user=user, errors=errors, today=utcnow().date()),
+        422 if errors else 200,
+    )
