@@ -1,0 +1,1 @@
+"""HR analytics: aggregates only, behind the anonymity threshold."""

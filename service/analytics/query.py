@@ -1,0 +1,543 @@
+"""Answering analytics questions from released cells.
+
+The API, the dashboard and the CSV export all call `risk_table`, `summary` or `hotspots` here;
+each builds its figures only from cells that anonymity.Threshold released (month cubes, see
+cube.py), or from sums and differences of them that the threshold allows (`Threshold.derive`).
+No report row is read, so nothing here can leak a single report's text, score, id or time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from service.analytics import periods
+from service.analytics.anonymity import Threshold, current_threshold
+from service.analytics.cube import (
+    ACK,
+    ACK_BOUNDS,
+    ALL,
+    CATEGORY_AXIS,
+    CATEGORY_INDEX,
+    FEATURES,
+    FORMAL,
+    HIGH,
+    HOTSPOTS,
+    INFORMAL,
+    REPORTS,
+    SCORE,
+    WITHDRAWN,
+    OrgTree,
+    load_tree,
+    month_cubes,
+)
+from service.analytics.periods import Period
+from service.db import utcnow
+from service.vocab import CATEGORIES
+
+MAX_PERIODS = 160
+DEFAULT_MONTHS = 6
+EARLIEST = date(2000, 1, 3)  # a Monday; no analytics before it
+
+
+class QueryError(ValueError):
+    """A request that cannot be answered; `field` names the parameter at fault."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+class UnknownUnit(QueryError):
+    """The unit filter names no org unit (answered 404)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    period: str = "month"
+    first_day: date | None = None
+    last_day: date | None = None
+    depth: int = 1
+    unit: int | None = None
+    # None: each category and "all"; "all": only the total; a category: only that one.
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of the table: a unit's subtree, or (remainder) a unit's own reports together
+    with its sub-units too small to show on their own."""
+
+    unit_index: int
+    remainder: bool
+    terms: tuple[tuple[int, int], ...]  # (sign, unit-part)
+
+
+@dataclass
+class Answer:
+    filters: Filters
+    released_to: date
+    periods: list[Period]
+    tree: OrgTree
+    threshold: Threshold
+    rows: list[Row] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    # (rows, periods + 1, categories, FEATURES) and (rows, periods + 1, categories); period 0
+    # is the one before the range, kept for the change against the previous period.
+    values: np.ndarray | None = None
+    released: np.ndarray | None = None
+
+    def query_echo(self) -> dict[str, Any]:
+        return {
+            "period": self.filters.period,
+            "from": self.periods[0].start if self.periods else None,
+            "to": self.periods[-1].end if self.periods else None,
+            "released_to": self.released_to,
+            "depth": self.filters.depth,
+            "unit": self.filters.unit,
+            "category": self.filters.category,
+            "k": self.threshold.k,
+        }
+
+
+def resolve_periods(filters: Filters, today: date | None = None) -> tuple[list[Period], date]:
+    """The whole, complete periods the filters ask for (the latest MAX_PERIODS of them), and
+    the last day released. A range with no complete period (in the future, or 'from' after
+    'to') has no periods: an empty answer, not an error."""
+    if filters.period not in periods.KINDS:
+        raise QueryError("period", f"Must be one of: {', '.join(periods.KINDS)}.")
+    released_to = periods.last_released_day(today or utcnow().date())
+    last = min(filters.last_day or released_to, released_to)
+    first = max(filters.first_day or default_range(today)[0], EARLIEST)  # nothing before
+    if first > last:
+        return [], released_to
+    found = [p for p in periods.between(filters.period, first, last) if p.end <= released_to]
+    return found[-MAX_PERIODS:], released_to
+
+
+def _period_slices(
+    wanted: Sequence[Period], tree: OrgTree, threshold: Threshold
+) -> tuple[np.ndarray, np.ndarray]:
+    """Values (periods, unit-parts, categories, FEATURES) and released flags for each period.
+    A quarter is the sum of its three months, released only where all three are."""
+    months = sorted({m for p in wanted for m in periods.months_of(p)})
+    cubes = month_cubes(months, tree, threshold)
+    values = np.zeros((len(wanted), tree.parts, len(CATEGORY_AXIS), FEATURES))
+    released = np.zeros((len(wanted), tree.parts, len(CATEGORY_AXIS)), dtype=bool)
+    for i, period in enumerate(wanted):
+        parts = [cubes[m.start] for m in periods.months_of(period)]
+        if period.kind == "quarter":
+            values[i] = sum(cube.values[:, :, cube.slot(cube.month)] for cube in parts)
+            all_released = np.logical_and.reduce(
+                [cube.released[:, :, cube.slot(cube.month)] for cube in parts]
+            )
+            released[i] = threshold.derive(values[i][..., REPORTS], all_released)
+        else:
+            cube = parts[0]
+            values[i] = cube.values[:, :, cube.slot(period)]
+            released[i] = cube.released[:, :, cube.slot(period)]
+    return values, released
+
+
+def _combine(
+    rows: Sequence[Row],
+    tree: OrgTree,
+    values: np.ndarray,
+    released: np.ndarray,
+    threshold: Threshold,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's figures as signed sums of unit-parts, released only where every part is."""
+    terms = np.zeros((len(rows), tree.parts))
+    for r, row in enumerate(rows):
+        for sign, part in row.terms:
+            terms[r, part] += sign
+    row_values = np.einsum("ru,pucf->rpcf", terms, values)
+    hidden_parts = np.einsum(
+        "ru,puc->rpc", (terms != 0).astype(np.int64), (~released).astype(np.int64)
+    )
+    row_released = threshold.derive(row_values[..., REPORTS], hidden_parts == 0)
+    return row_values, np.asarray(row_released, dtype=bool)
+
+
+def _category_indexes(category: str | None) -> list[int]:
+    if category is None:
+        return list(range(len(CATEGORY_AXIS)))
+    if category not in CATEGORY_INDEX:
+        raise QueryError("category", f"Must be 'all' or one of: {', '.join(CATEGORIES)}.")
+    return [CATEGORY_INDEX[category]]
+
+
+def _scope(tree: OrgTree, unit: int | None) -> list[int]:
+    if unit is None:
+        return tree.roots
+    index = tree.index_of(unit)
+    if index is None:
+        raise UnknownUnit("unit", "Unknown org unit.")
+    return [index]
+
+
+def _rows_for_depth(
+    tree: OrgTree,
+    tops: Sequence[int],
+    depth: int,
+    has_release: np.ndarray,
+) -> list[Row]:
+    """Units at the chosen depth; a unit with nothing released rolls up into its parent,
+    whose remainder row then holds it (with the parent's own reports)."""
+    rows: list[Row] = []
+
+    def visit(node: int) -> None:
+        kids = tree.children[node]
+        if tree.depths[node] >= depth or not kids:
+            rows.append(Row(node, False, ((1, node),)))
+            return
+        shown = [child for child in kids if has_release[child]]
+        if not shown:
+            rows.append(Row(node, False, ((1, node),)))
+            return
+        for child in shown:
+            visit(child)
+        rows.append(Row(node, True, ((1, node), *((-1, child) for child in shown))))
+
+    for top in tops:
+        visit(top)
+    return rows
+
+
+def risk_table(filters: Filters, today: date | None = None) -> Answer:
+    threshold = current_threshold()
+    tree = load_tree()
+    wanted, released_to = resolve_periods(filters, today)
+    tops = _scope(tree, filters.unit)
+    category_indexes = _category_indexes(filters.category)
+    if filters.depth < 0:
+        raise QueryError("depth", "Must be 0 or more.")
+    answer = Answer(filters, released_to, wanted, tree, threshold)
+    answer.categories = [CATEGORY_AXIS[i] for i in category_indexes]
+    if not wanted:
+        return answer
+    with_previous = [periods.preceding(wanted[0]), *wanted]
+    values, released = _period_slices(with_previous, tree, threshold)
+    values = values[:, :, category_indexes]
+    released = released[:, :, category_indexes]
+    # A unit is listed when any of its subtree cells asked for is released.
+    has_release = released[1:, : tree.size].any(axis=(0, 2))
+    answer.rows = _rows_for_depth(tree, tops, filters.depth, has_release)
+    row_values, row_released = _combine(answer.rows, tree, values, released, threshold)
+    keep = [
+        r for r, row in enumerate(answer.rows) if not row.remainder or row_released[r, 1:].any()
+    ]
+    answer.rows = [answer.rows[r] for r in keep]
+    answer.values, answer.released = row_values[keep], row_released[keep]
+    return answer
+
+
+# -- turning figures into the published shape ----------------------------------------------
+
+
+def measures(vector: np.ndarray, released: bool, threshold: Threshold) -> dict[str, Any]:
+    """The published figures of one cell: all None when it is not released."""
+    if not released:
+        return {
+            "suppressed": True,
+            "reports": None,
+            "mean_risk": None,
+            "high_or_critical_share": None,
+            "resolved_cases": None,
+            "resolved_informally_share": None,
+            "referred_formal_share": None,
+            "median_hours_to_acknowledge": None,
+        }
+    reports = int(round(vector[REPORTS]))
+    resolved = float(vector[INFORMAL] + vector[FORMAL] + vector[WITHDRAWN])
+    show_resolution = bool(threshold.measure(resolved))
+    return {
+        "suppressed": False,
+        "reports": reports,
+        "mean_risk": _share(vector[SCORE], reports),
+        "high_or_critical_share": _share(vector[HIGH], reports),
+        "resolved_cases": int(round(resolved)) if show_resolution else None,
+        "resolved_informally_share": _share(vector[INFORMAL], resolved)
+        if show_resolution
+        else None,
+        "referred_formal_share": _share(vector[FORMAL], resolved) if show_resolution else None,
+        "median_hours_to_acknowledge": _median_bucket(vector[ACK:], threshold),
+    }
+
+
+def _share(part: float, whole: float) -> float:
+    return round(min(1.0, max(0.0, float(part) / float(whole))), 2) if whole else 0.0
+
+
+def _median_bucket(histogram: np.ndarray, threshold: Threshold) -> int | None:
+    total = float(histogram.sum())
+    if not threshold.measure(total):
+        return None
+    cumulative = np.cumsum(histogram)
+    return ACK_BOUNDS[int(np.searchsorted(cumulative, total / 2))]
+
+
+def change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, float | int | None]:
+    if current["suppressed"] or previous["suppressed"]:
+        return {"reports": None, "mean_risk": None, "high_or_critical_share": None}
+    return {
+        "reports": current["reports"] - previous["reports"],
+        "mean_risk": round(current["mean_risk"] - previous["mean_risk"], 2),
+        "high_or_critical_share": round(
+            current["high_or_critical_share"] - previous["high_or_critical_share"], 2
+        ),
+    }
+
+
+def period_json(period: Period) -> dict[str, Any]:
+    return {"label": period.label, "start": period.start, "end": period.end}
+
+
+def unit_label(tree: OrgTree, row: Row) -> str:
+    name = tree.names[row.unit_index]
+    return f"{name} (other)" if row.remainder else name
+
+
+def row_json(tree: OrgTree, row: Row) -> dict[str, Any]:
+    parent = tree.parents[row.unit_index]
+    return {
+        "unit": tree.ids[row.unit_index],
+        "remainder": row.remainder,
+        "name": unit_label(tree, row),
+        "depth": tree.depths[row.unit_index],
+        "parent": tree.ids[parent] if parent >= 0 else None,
+    }
+
+
+def _figure_columns(
+    values: np.ndarray, released: np.ndarray, threshold: Threshold
+) -> dict[str, list[Any]]:
+    """The figures of `measures` for many cells at once (values (..., FEATURES), released
+    (...), flattened in C order) as columns, computed with numpy; None where not shown."""
+    flat = values.reshape(-1, FEATURES)
+    shown = released.reshape(-1)
+    reports = np.rint(flat[:, REPORTS])
+    safe = np.where(reports > 0, reports, 1)
+    mean = np.round(np.clip(flat[:, SCORE] / safe, 0, 1), 2)
+    high = np.round(np.clip(flat[:, HIGH] / safe, 0, 1), 2)
+    resolved = flat[:, INFORMAL] + flat[:, FORMAL] + flat[:, WITHDRAWN]
+    safe_resolved = np.where(resolved > 0, resolved, 1)
+    by_resolution = shown & np.asarray(threshold.measure(resolved))
+    histogram = flat[:, ACK:]
+    acknowledged = histogram.sum(axis=1)
+    by_median = shown & np.asarray(threshold.measure(acknowledged))
+    middle = (np.cumsum(histogram, axis=1) * 2 >= acknowledged[:, None]).argmax(axis=1)
+    both = np.concatenate([[False], shown[1:] & shown[:-1]])  # this cell and the one before
+
+    def column(array: np.ndarray, where: np.ndarray) -> list[Any]:
+        return [v if w else None for v, w in zip(array.tolist(), where.tolist(), strict=True)]
+
+    return {
+        "suppressed": (~shown).tolist(),
+        "reports": column(reports.astype(np.int64), shown),
+        "mean_risk": column(mean, shown),
+        "high_or_critical_share": column(high, shown),
+        "resolved_cases": column(np.rint(resolved).astype(np.int64), by_resolution),
+        "resolved_informally_share": column(
+            np.round(np.clip(flat[:, INFORMAL] / safe_resolved, 0, 1), 2), by_resolution
+        ),
+        "referred_formal_share": column(
+            np.round(np.clip(flat[:, FORMAL] / safe_resolved, 0, 1), 2), by_resolution
+        ),
+        "median_hours_to_acknowledge": column(np.asarray(ACK_BOUNDS)[middle], by_median),
+        # Against the cell before in the flat order: the previous period, where it is read.
+        "change_reports": column(np.diff(reports, prepend=0).astype(np.int64), both),
+        "change_mean": column(np.round(np.diff(mean, prepend=0), 2), both),
+        "change_high": column(np.round(np.diff(high, prepend=0), 2), both),
+    }
+
+
+def risk_cells(answer: Answer) -> list[dict[str, Any]]:
+    """Cells in row, category, period order."""
+    if answer.values is None or answer.released is None:
+        return []
+    # (rows, categories, periods + 1) order, so each cell follows its previous period.
+    figures = _figure_columns(
+        answer.values.transpose(0, 2, 1, 3), answer.released.transpose(0, 2, 1), answer.threshold
+    )
+    columns = list(zip(*figures.values(), strict=True))
+    no_change = {"reports": None, "mean_risk": None, "high_or_critical_share": None}
+    width = len(answer.periods) + 1
+    labels = [p.label for p in answer.periods]
+    cells: list[dict[str, Any]] = []
+    position = 0
+    for row in answer.rows:
+        unit_id = answer.tree.ids[row.unit_index]
+        for category in answer.categories:
+            for p, label in enumerate(labels, start=1):
+                (
+                    hidden,
+                    reports,
+                    mean,
+                    high,
+                    resolved,
+                    informal,
+                    formal,
+                    median,
+                    delta,
+                    delta_mean,
+                    delta_high,
+                ) = columns[position + p]
+                cells.append(
+                    {
+                        "unit": unit_id,
+                        "remainder": row.remainder,
+                        "category": category,
+                        "period": label,
+                        "suppressed": hidden,
+                        "reports": reports,
+                        "mean_risk": mean,
+                        "high_or_critical_share": high,
+                        "resolved_cases": resolved,
+                        "resolved_informally_share": informal,
+                        "referred_formal_share": formal,
+                        "median_hours_to_acknowledge": median,
+                        "change": no_change
+                        if delta is None
+                        else {
+                            "reports": delta,
+                            "mean_risk": delta_mean,
+                            "high_or_critical_share": delta_high,
+                        },
+                    }
+                )
+            position += width
+    return cells
+
+
+def risk_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "query": answer.query_echo(),
+        "periods": [period_json(p) for p in answer.periods],
+        "units": [row_json(answer.tree, row) for row in answer.rows],
+        "categories": answer.categories,
+        "cells": risk_cells(answer),
+    }
+
+
+# -- summary and hotspots -----------------------------------------------------------------
+
+
+def summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
+    """Totals for the chosen unit (or the whole organisation): per period, per category and
+    over the whole range, each only from released cells."""
+    threshold = current_threshold()
+    tree = load_tree()
+    wanted, released_to = resolve_periods(filters, today)
+    tops = _scope(tree, filters.unit)
+    nothing = measures(np.zeros(FEATURES), False, threshold)
+    body: dict[str, Any] = {
+        "query": Answer(filters, released_to, wanted, tree, threshold).query_echo(),
+        "unit": tree.ids[tops[0]] if filters.unit is not None else None,
+        "name": tree.names[tops[0]] if filters.unit is not None else "Whole organisation",
+        "total": nothing,
+        "periods": [],
+        "categories": [{"category": category, **nothing} for category in CATEGORIES],
+    }
+    if not wanted:
+        return body
+    scope = Row(tops[0], False, tuple((1, top) for top in tops))
+    values, released = _period_slices([periods.preceding(wanted[0]), *wanted], tree, threshold)
+    row_values, row_released = _combine([scope], tree, values, released, threshold)
+    series, flags = row_values[0], row_released[0]  # (periods + 1, categories, FEATURES)
+    everything = CATEGORY_INDEX[ALL]
+    previous = measures(series[0, everything], bool(flags[0, everything]), threshold)
+    for p, period in enumerate(wanted, start=1):
+        current = measures(series[p, everything], bool(flags[p, everything]), threshold)
+        body["periods"].append(
+            {"period": period_json(period), **current, "change": change(current, previous)}
+        )
+        previous = current
+    # The range total is a sum of period cells: shown only if every one of them is released.
+    totals = series[1:].sum(axis=0)
+    totals_released = threshold.derive(totals[..., REPORTS], flags[1:].all(axis=0))
+    body["total"] = measures(totals[everything], bool(totals_released[everything]), threshold)
+    body["categories"] = [
+        {
+            "category": category,
+            **measures(
+                totals[CATEGORY_INDEX[category]],
+                bool(totals_released[CATEGORY_INDEX[category]]),
+                threshold,
+            ),
+        }
+        for category in CATEGORIES
+    ]
+    return body
+
+
+def hotspots(filters: Filters, today: date | None = None) -> dict[str, Any]:
+    """Units and periods where at least k released reports were flagged as a hotspot by the
+    risk engine; the deepest such unit only, with aggregate figures and no case detail."""
+    threshold = current_threshold()
+    tree = load_tree()
+    wanted, released_to = resolve_periods(filters, today)
+    tops = _scope(tree, filters.unit)
+    echo = Answer(filters, released_to, wanted, tree, threshold).query_echo()
+    found: list[dict[str, Any]] = []
+    if wanted:
+        values, released = _period_slices(wanted, tree, threshold)
+        everything = CATEGORY_INDEX[ALL]
+        in_scope = sorted({node for top in tops for node in tree.subtree(top)})
+        for p, period in enumerate(wanted):
+            cell_values = values[p, : tree.size, everything]
+            qualifies = np.asarray(
+                threshold.hotspot(released[p, : tree.size, everything], cell_values[:, HOTSPOTS]),
+                dtype=bool,
+            )
+            for node in in_scope:
+                if not qualifies[node] or any(qualifies[c] for c in tree.children[node]):
+                    continue
+                figures = measures(cell_values[node], True, threshold)
+                found.append(
+                    {
+                        "unit": tree.ids[node],
+                        "name": tree.names[node],
+                        "depth": tree.depths[node],
+                        "period": period_json(period),
+                        "reports": figures["reports"],
+                        "mean_risk": figures["mean_risk"],
+                        "high_or_critical_share": figures["high_or_critical_share"],
+                    }
+                )
+    found.sort(key=lambda h: (h["period"]["start"], h["reports"]), reverse=True)
+    return {"query": echo, "hotspots": found}
+
+
+def default_range(today: date | None = None) -> tuple[date, date]:
+    """The dashboard's default: the last six complete months."""
+    released_to = periods.last_released_day(today or utcnow().date())
+    first = released_to
+    for _ in range(DEFAULT_MONTHS):
+        first = periods.containing("month", first).start - timedelta(days=1)
+    return first + timedelta(days=1), released_to
+
+
+def trends(filters: Filters, today: date | None = None) -> dict[str, Any]:
+    """Per category and period for the chosen unit (or the whole organisation): the trend
+    lines of the dashboard."""
+    threshold = current_threshold()
+    tree = load_tree()
+    wanted, _ = resolve_periods(filters, today)
+    tops = _scope(tree, filters.unit)
+    series: dict[str, list[dict[str, Any]]] = {category: [] for category in CATEGORY_AXIS}
+    if wanted:
+        values, released = _period_slices(wanted, tree, threshold)
+        scope = Row(tops[0], False, tuple((1, top) for top in tops))
+        row_values, row_released = _combine([scope], tree, values, released, threshold)
+        for category, index in CATEGORY_INDEX.items():
+            series[category] = [
+                measures(row_values[0, p, index], bool(row_released[0, p, index]), threshold)
+                for p in range(len(wanted))
+            ]
+    return {"periods": wanted, "series": series}

@@ -1,0 +1,197 @@
+"""The HR dashboard (/analytics) and its CSV export, for hr_analyst and admin.
+
+Filters are a plain GET form; charts are SVG drawn here (charts.py), each with a data table.
+Everything shown comes from query.py, so the page and the CSV obey the same anonymity rule as
+the API.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from marshmallow import ValidationError
+
+from service.analytics import charts, query
+from service.analytics.cube import ALL, load_tree
+from service.auth import roles_required
+from service.schemas.analytics import AnalyticsQuerySchema
+from service.vocab import CATEGORIES
+
+bp = Blueprint("analytics", __name__, template_folder="templates")
+ANALYST_ROLES = ("hr_analyst", "admin")
+HOTSPOTS_SHOWN = 25  # the latest; the API lists them all
+CSV_COLUMNS = (
+    "unit_id",
+    "unit",
+    "remainder",
+    "category",
+    "period",
+    "period_start",
+    "period_end",
+    "reports",
+    "mean_risk",
+    "high_or_critical_share",
+    "resolved_cases",
+    "resolved_informally_share",
+    "referred_formal_share",
+    "median_hours_to_acknowledge",
+    "change_in_reports",
+)
+
+
+def _form_filters() -> tuple[query.Filters, dict[str, list[str]]]:
+    """The GET form's filters; empty fields mean "default"."""
+    raw = {key: value for key, value in request.args.items() if value.strip()}
+    try:
+        args = AnalyticsQuerySchema().load(raw)
+    except ValidationError as error:
+        messages = error.normalized_messages()
+        return query.Filters(), {str(k): list(v) for k, v in messages.items()}  # type: ignore[union-attr]
+    return (
+        query.Filters(
+            period=args["period"],
+            first_day=args.get("first_day"),
+            last_day=args.get("last_day"),
+            depth=args["depth"],
+            unit=args.get("unit"),
+            category=args.get("category"),
+        ),
+        {},
+    )
+
+
+def _safe(compute, filters: query.Filters, errors: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+    try:
+        return compute(filters)
+    except query.QueryError as error:
+        errors.setdefault(error.field, []).append(error.message)
+        return compute(query.Filters())
+
+
+@bp.get("/analytics")
+@roles_required(*ANALYST_ROLES)
+def dashboard():  # type: ignore[no-untyped-def]
+    filters, errors = _form_filters()
+    heat_category = filters.category or ALL
+    table = _safe(query.risk_table, replace(filters, category=heat_category), errors)
+    trend = query.trends(table.filters)
+    found = query.hotspots(table.filters)["hotspots"]
+    tree = load_tree()
+    context: dict[str, Any] = {
+        "filters": table.filters,
+        "answer": table,
+        "errors": errors,
+        "categories": CATEGORIES,
+        "heat_category": heat_category,
+        "units": [
+            {"id": tree.ids[i], "name": tree.names[i], "depth": tree.depths[i]}
+            for i in range(tree.size)
+        ],
+        "max_depth": max(tree.depths, default=0),
+        "hotspots": found[:HOTSPOTS_SHOWN],
+        "more_hotspots": max(0, len(found) - HOTSPOTS_SHOWN),
+        "export_query": request.query_string.decode("ascii", "replace"),
+    }
+    context.update(_heatmap(table))
+    context.update(_trends(trend, table, filters.category))
+    return render_template("analytics/dashboard.html", **context), (400 if errors else 200)
+
+
+def _heatmap(answer: query.Answer) -> dict[str, Any]:
+    labels = [p.label for p in answer.periods]
+    rows: list[dict[str, Any]] = []
+    for r, row in enumerate(answer.rows):
+        cells = (
+            [
+                query.measures(
+                    answer.values[r, p, 0], bool(answer.released[r, p, 0]), answer.threshold
+                )
+                for p in range(1, len(answer.periods) + 1)
+            ]
+            if answer.values is not None and answer.released is not None
+            else []
+        )
+        rows.append({"label": query.unit_label(answer.tree, row), "cells": cells})
+    category = answer.categories[0] if answer.categories else ALL
+    what = "all categories" if category == ALL else category
+    svg = (
+        charts.heatmap(
+            "heatmap",
+            f"Reports by org unit and {answer.filters.period} ({what})",
+            f"Number of reports for each org unit (rows) in each {answer.filters.period} "
+            f"(columns); cells with fewer than {answer.threshold.k} reports, or hidden to protect "
+            "another cell, are hatched and marked suppressed. The same figures are in the table "
+            "below.",
+            [row["label"] for row in rows],
+            labels,
+            [[charts.HeatCell(c["reports"]) for c in row["cells"]] for row in rows],
+        )
+        if rows and labels
+        else None
+    )
+    return {"heat_rows": rows, "period_labels": labels, "heatmap_svg": svg}
+
+
+def _trends(trend: dict[str, Any], answer: query.Answer, category: str | None) -> dict[str, Any]:
+    labels = [p.label for p in trend["periods"]]
+    wanted = [category] if category and category != ALL else list(CATEGORIES)
+    series = [(c, [m["reports"] for m in trend["series"][c]]) for c in wanted]
+    shown = [(name, values) for name, values in series if any(v is not None for v in values)]
+    svg = (
+        charts.line_chart(
+            "trends",
+            f"Reports per category and {answer.filters.period}",
+            "One line per category with at least one period shown; a line breaks where a "
+            "period is suppressed (marked ×). Categories never shown are listed in the table "
+            "below.",
+            labels,
+            shown,
+        )
+        if labels and shown
+        else None
+    )
+    return {"trend_series": series, "trends_svg": svg}
+
+
+@bp.get("/analytics/export.csv")
+@roles_required(*ANALYST_ROLES)
+def export_csv():  # type: ignore[no-untyped-def]
+    """The table behind the dashboard for the same filters, with the same suppression."""
+    filters, errors = _form_filters()
+    answer = _safe(query.risk_table, filters, errors)
+    units = {(u["unit"], u["remainder"]): u["name"] for u in query.risk_json(answer)["units"]}
+    spans = {p.label: p for p in answer.periods}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for cell in query.risk_cells(answer):
+        period = spans[cell["period"]]
+        shown = not cell["suppressed"]
+        writer.writerow(
+            [
+                cell["unit"],
+                _csv_text(units[(cell["unit"], cell["remainder"])]),
+                "yes" if cell["remainder"] else "no",
+                cell["category"],
+                cell["period"],
+                period.start.isoformat(),
+                period.end.isoformat(),
+                cell["reports"] if shown else "suppressed",
+                *("" if cell[name] is None else cell[name] for name in CSV_COLUMNS[8:14]),
+                "" if cell["change"]["reports"] is None else cell["change"]["reports"],
+            ]
+        )
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=defuse-analytics.csv"},
+    )
+
+
+def _csv_text(value: str) -> str:
+    """Unit names are typed by admins: never let a spreadsheet read one as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,0 +1,191 @@
+"""Schemas of the HR analytics API (/api/v1/analytics). Only aggregates: no field here can
+carry report text, a report or case id, a single report's score, or a time finer than a
+week."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from service.analytics.cube import ALL
+from service.analytics.periods import KINDS
+from service.vocab import CATEGORIES
+
+
+class AnalyticsQuerySchema(Schema):
+    """Filters shared by every analytics endpoint. Dates are snapped outward to whole periods;
+    only complete months are ever answered."""
+
+    class Meta:
+        unknown = EXCLUDE  # as webargs does for query strings: unknown names are ignored
+
+    period = fields.String(
+        load_default="month",
+        validate=validate.OneOf(KINDS),
+        metadata={
+            "description": "Length of each period: ISO weeks, or months and quarters "
+            "made of whole ISO weeks."
+        },
+    )
+    first_day = fields.Date(
+        data_key="from",
+        metadata={
+            "description": "First day wanted; the period holding it is included. "
+            "Default: six complete months back."
+        },
+    )
+    last_day = fields.Date(
+        data_key="to",
+        metadata={
+            "description": "Last day wanted; the period holding it is included if it is "
+            "complete. Default: the end of the last complete month."
+        },
+    )
+    depth = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=0, max=20),
+        metadata={"description": "Depth of the org tree to group by (0: the top unit)."},
+    )
+    unit = fields.Integer(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "Only this org unit and the units below it."},
+    )
+    category = fields.String(
+        validate=validate.OneOf((*CATEGORIES, ALL)),
+        metadata={
+            "description": "One category, or 'all' for the total only. Default: each "
+            "category and the total."
+        },
+    )
+
+
+class PeriodSchema(Schema):
+    label = fields.String(required=True, metadata={"description": "2025-W10, 2025-03, 2025-Q1"})
+    start = fields.Date(required=True, metadata={"description": "A Monday"})
+    end = fields.Date(required=True, metadata={"description": "A Sunday, inclusive"})
+
+
+class QueryEchoSchema(Schema):
+    """The filters as answered: the range snapped to whole, complete periods."""
+
+    period = fields.String(required=True)
+    from_ = fields.Date(data_key="from", attribute="from", required=True, allow_none=True)
+    to = fields.Date(required=True, allow_none=True)
+    released_to = fields.Date(
+        required=True, metadata={"description": "Last day of the last complete month."}
+    )
+    depth = fields.Integer(required=True)
+    unit = fields.Integer(required=True, allow_none=True)
+    category = fields.String(required=True, allow_none=True)
+    k = fields.Integer(required=True, metadata={"description": "The anonymity threshold."})
+
+
+class ChangeSchema(Schema):
+    """Against the previous period; null unless both periods are shown."""
+
+    reports = fields.Integer(required=True, allow_none=True)
+    mean_risk = fields.Float(required=True, allow_none=True)
+    high_or_critical_share = fields.Float(required=True, allow_none=True)
+
+
+class MeasuresSchema(Schema):
+    """Figures of one cell. A suppressed cell has every figure null: it is never shown as 0."""
+
+    suppressed = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Fewer than k reports, or hidden so that a "
+            "small cell cannot be worked out from the others."
+        },
+    )
+    reports = fields.Integer(required=True, allow_none=True)
+    mean_risk = fields.Float(required=True, allow_none=True)
+    high_or_critical_share = fields.Float(required=True, allow_none=True)
+    resolved_cases = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "Null when fewer than k."}
+    )
+    resolved_informally_share = fields.Float(
+        required=True, allow_none=True, metadata={"description": "Of the resolved cases."}
+    )
+    referred_formal_share = fields.Float(
+        required=True, allow_none=True, metadata={"description": "Of the resolved cases."}
+    )
+    median_hours_to_acknowledge = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Upper bound of the bucket (1, 2, 4, 8, 12, 24, 48, 72, 96, "
+            "120, 144, 168, 336, 720 hours) holding the median; null when fewer than k "
+            "cases were acknowledged."
+        },
+    )
+
+
+class CellSchema(MeasuresSchema):
+    unit = fields.Integer(required=True)
+    remainder = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "The unit's own reports and its sub-units "
+            "too small to show on their own."
+        },
+    )
+    category = fields.String(required=True, metadata={"description": "A category, or 'all'."})
+    period = fields.String(required=True, metadata={"description": "A period label."})
+    change = fields.Nested(ChangeSchema, required=True)
+
+
+class UnitRowSchema(Schema):
+    unit = fields.Integer(required=True)
+    remainder = fields.Boolean(required=True)
+    name = fields.String(required=True)
+    depth = fields.Integer(required=True)
+    parent = fields.Integer(required=True, allow_none=True)
+
+
+class RiskTableSchema(Schema):
+    query = fields.Nested(QueryEchoSchema, required=True)
+    periods = fields.List(fields.Nested(PeriodSchema), required=True)
+    units = fields.List(fields.Nested(UnitRowSchema), required=True)
+    categories = fields.List(fields.String(), required=True)
+    cells = fields.List(
+        fields.Nested(CellSchema),
+        required=True,
+        metadata={"description": "One per unit row, category and period."},
+    )
+
+
+class SummaryPeriodSchema(MeasuresSchema):
+    period = fields.Nested(PeriodSchema, required=True)
+    change = fields.Nested(ChangeSchema, required=True)
+
+
+class SummaryCategorySchema(MeasuresSchema):
+    category = fields.String(required=True)
+
+
+class SummarySchema(Schema):
+    query = fields.Nested(QueryEchoSchema, required=True)
+    unit = fields.Integer(required=True, allow_none=True)
+    name = fields.String(required=True)
+    total = fields.Nested(
+        MeasuresSchema,
+        required=True,
+        metadata={"description": "Over the whole range; shown only if every period is."},
+    )
+    periods = fields.List(fields.Nested(SummaryPeriodSchema), required=True)
+    categories = fields.List(fields.Nested(SummaryCategorySchema), required=True)
+
+
+class HotspotSchema(Schema):
+    unit = fields.Integer(required=True)
+    name = fields.String(required=True)
+    depth = fields.Integer(required=True)
+    period = fields.Nested(PeriodSchema, required=True)
+    reports = fields.Integer(required=True)
+    mean_risk = fields.Float(required=True)
+    high_or_critical_share = fields.Float(required=True)
+
+
+class HotspotListSchema(Schema):
+    query = fields.Nested(QueryEchoSchema, required=True)
+    hotspots = fields.List(fields.Nested(HotspotSchema), required=True)

@@ -1,0 +1,457 @@
+"""GET /api/v1/analytics/*: access, shape, figures, and attempts to break anonymity."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from service.analytics import periods
+from service.db import OrgUnit
+from service.extensions import db
+from tests.analytics.helpers import (
+    add_acknowledgements,
+    add_reports,
+    add_resolutions,
+    current_month,
+    released_months,
+    spread,
+    token_for,
+)
+
+K = 5
+
+
+def get(client, path: str, headers, **params):  # type: ignore[no-untyped-def]
+    response = client.get(f"/api/v1/analytics/{path}", headers=headers, query_string=params)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def cells_by(body, **match):  # type: ignore[no-untyped-def]
+    return [c for c in body["cells"] if all(c[k] == v for k, v in match.items())]
+
+
+def one(body, **match):  # type: ignore[no-untyped-def]
+    found = cells_by(body, **match)
+    assert len(found) == 1, (match, found)
+    return found[0]
+
+
+# -- access ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["risk", "summary", "hotspots"])
+def test_needs_a_token_of_an_analyst_or_admin(client, org, path):
+    response = client.get(f"/api/v1/analytics/{path}")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+
+    leader = client.get(f"/api/v1/analytics/{path}", headers=token_for(org.staff["leader"]))
+    assert leader.status_code == 403
+    assert leader.get_json()["error"]["code"] == "forbidden"
+
+    for who in ("hr", "admin"):
+        ok = client.get(f"/api/v1/analytics/{path}", headers=token_for(org.staff[who]))
+        assert ok.status_code == 200, ok.get_json()
+
+
+def test_invalid_filters_are_422_with_the_field(client, org, hr):
+    bad = {"period": "fortnight", "depth": "-1", "unit": "0", "category": "gossip"}
+    for name, value in bad.items():
+        response = client.get("/api/v1/analytics/risk", headers=hr, query_string={name: value})
+        assert response.status_code == 422, (name, response.get_json())
+        body = response.get_json()["error"]
+        assert body["code"] == "invalid"
+    unknown = client.get("/api/v1/analytics/risk", headers=hr, query_string={"unit": 99999})
+    assert unknown.status_code == 404
+    assert unknown.get_json()["error"]["message"] == "Unknown org unit."
+    backwards = get(client, "risk", hr, **{"from": "2025-05-01", "to": "2025-04-01"})
+    assert backwards["periods"] == [] and backwards["cells"] == []
+
+
+# -- shape and figures ----------------------------------------------------------------------
+
+
+def test_cells_have_figures_and_change_against_the_previous_period(client, org, hr):
+    before, month = released_months(2)
+    north = org.unit("Warehouse North")
+    spread(north, before, 8, level="low", score=0.2)
+    for when in (before, month):
+        # Company in the unit's line and its category line, so that neither has a small
+        # hidden remainder to protect.
+        spread(org.unit("Warehouse South"), when, 9)
+        spread(north, when, 9, category="pay")
+    spread(north, month, 6, level="low", score=0.3)
+    spread(north, month, 6, level="high", score=0.7)
+    add_resolutions(north, month.start, "bullying", "resolved_informally", 4)
+    add_resolutions(north, month.start, "bullying", "referred_formal", 1)
+    add_acknowledgements(north, month.start, "bullying", 3, 2)
+    add_acknowledgements(north, month.start + timedelta(days=1), "bullying", 20, 3)
+    add_acknowledgements(north, month.start + timedelta(days=2), "bullying", 60, 1)
+
+    body = get(
+        client,
+        "risk",
+        hr,
+        depth=2,
+        unit=org.unit("Operations"),
+        category="bullying",
+        **{"from": before.start.isoformat(), "to": month.end.isoformat()},
+    )
+    assert [p["label"] for p in body["periods"]] == [before.label, month.label]
+    assert body["query"]["k"] == K
+    cell = one(body, unit=north, period=month.label, category="bullying")
+    assert cell["suppressed"] is False
+    assert cell["reports"] == 12
+    assert cell["mean_risk"] == 0.5
+    assert cell["high_or_critical_share"] == 0.5
+    assert cell["resolved_cases"] == 5
+    assert cell["resolved_informally_share"] == 0.8
+    assert cell["referred_formal_share"] == 0.2
+    assert cell["median_hours_to_acknowledge"] == 24  # 3h, 3h, 20h, 20h, 20h, 60h -> (12, 24]
+    assert cell["change"] == {"reports": 4, "mean_risk": 0.3, "high_or_critical_share": 0.5}
+
+
+def test_an_only_child_with_reports_is_shown_its_empty_siblings_are_not(client, org, hr):
+    """Empty cells are shown as suppressed, never as 0; that they are empty may follow from a
+    total (nobody is exposed by an empty cell), so an only child with reports can be shown."""
+    (month,) = released_months(1)
+    spread(org.unit("Warehouse North"), month, 20)
+    spread(org.unit("Call Centre"), month, 20)
+    body = get(client, "risk", hr, depth=2, category="all")
+    assert one(body, unit=org.unit("Warehouse North"), period=month.label)["reports"] == 20
+    names = {u["name"] for u in body["units"]}
+    assert "Warehouse South" not in names and "Transport" not in names
+    whole = get(client, "risk", hr, depth=0, category="all")
+    assert one(whole, unit=org.unit("Harbourside Group"), period=month.label)["reports"] == 40
+
+
+def test_resolution_and_acknowledgement_need_k_cases_of_their_own(client, org, hr):
+    (month,) = released_months(1)
+    north = org.unit("Warehouse North")
+    spread(north, month, 12)
+    spread(north, month, 9, category="pay")
+    spread(org.unit("Warehouse South"), month, 9)
+    add_resolutions(north, month.start, "bullying", "referred_formal", 1)
+    add_acknowledgements(north, month.start, "bullying", 5, 4)
+    body = get(client, "risk", hr, depth=2, category="bullying")
+    cell = one(body, unit=north, period=month.label)
+    assert cell["reports"] == 12
+    # One formal referral among 12 reports would single that case out: not shown.
+    assert cell["resolved_cases"] is None and cell["referred_formal_share"] is None
+    assert cell["median_hours_to_acknowledge"] is None
+
+
+def test_only_complete_months_are_answered(client, org, hr):
+    (month,) = released_months(1)
+    running = current_month()
+    north = org.unit("Warehouse North")
+    spread(north, month, 10)
+    add_reports(north, running.start, 50)
+    body = get(
+        client,
+        "risk",
+        hr,
+        period="week",
+        depth=0,
+        **{"from": month.start.isoformat(), "to": (running.end + timedelta(days=30)).isoformat()},
+    )
+    assert body["periods"][-1]["end"] == month.end.isoformat()
+    assert body["query"]["released_to"] == month.end.isoformat()
+    assert all(
+        p["label"] not in {w.label for w in map(periods.week, running.weeks())}
+        for p in body["periods"]
+    )
+    before = get(client, "summary", hr)
+    add_reports(north, running.start + timedelta(days=1), 1)  # a new report, dated today-ish
+    assert get(client, "summary", hr) == before
+
+
+def test_no_text_ids_or_exact_times_leave_the_api(client, org, hr):
+    (month,) = released_months(1)
+    spread(org.unit("Warehouse North"), month, 30, hotspots=1)
+    allowed = {
+        "query",
+        "period",
+        "from",
+        "to",
+        "released_to",
+        "depth",
+        "unit",
+        "category",
+        "k",
+        "periods",
+        "label",
+        "start",
+        "end",
+        "units",
+        "remainder",
+        "name",
+        "parent",
+        "categories",
+        "cells",
+        "suppressed",
+        "reports",
+        "mean_risk",
+        "high_or_critical_share",
+        "resolved_cases",
+        "resolved_informally_share",
+        "referred_formal_share",
+        "median_hours_to_acknowledge",
+        "change",
+        "total",
+        "hotspots",
+    }
+
+    def walk(value, found):  # type: ignore[no-untyped-def]
+        if isinstance(value, dict):
+            for key, item in value.items():
+                found.add(key)
+                walk(item, found)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, found)
+        elif isinstance(value, str) and len(value) == 10 and value[4] == "-":
+            day = date.fromisoformat(value)
+            assert day.weekday() in (0, 6), value  # only period boundaries: Mondays, Sundays
+        return found
+
+    for path in ("risk", "summary", "hotspots"):
+        for period in periods.KINDS:
+            keys = walk(get(client, path, hr, period=period, depth=2), set())
+            assert keys <= allowed, keys - allowed
+
+
+# -- anonymity: a small unit ----------------------------------------------------------------
+
+
+def test_a_unit_with_four_reports_is_never_shown(client, org, hr):
+    months = released_months(3)
+    payroll, finance = org.unit("Payroll"), org.unit("Finance")
+    for month in months:  # plenty elsewhere, so that the organisation's totals are shown
+        spread(org.unit("Warehouse North"), month, 20)
+        spread(org.unit("Call Centre"), month, 20, category="workload")
+    add_reports(payroll, months[1].start + timedelta(days=2), 4)  # Finance's only reports
+
+    queries = [
+        {"depth": d, "period": p, **extra}
+        for d in (0, 1, 2, 3)
+        for p in periods.KINDS
+        for extra in ({}, {"unit": finance}, {"unit": payroll}, {"category": "bullying"})
+    ]
+    for params in queries:
+        body = get(client, "risk", hr, **params)
+        listed = {(u["unit"], u["remainder"]) for u in body["units"]}
+        assert (payroll, False) not in listed or all(
+            c["suppressed"] for c in cells_by(body, unit=payroll)
+        ), params
+        for cell in cells_by(body, unit=payroll) + cells_by(body, unit=finance):
+            assert cell["suppressed"], (params, cell)
+        summary = get(client, "summary", hr, **{k: v for k, v in params.items() if k != "depth"})
+        if summary["unit"] in (payroll, finance):
+            assert summary["total"]["suppressed"]
+            assert all(p["suppressed"] for p in summary["periods"])
+            assert all(c["suppressed"] for c in summary["categories"])
+    # At depth 2, Payroll is not a row of its own: it rolls up into Finance, and Finance
+    # (4 reports in all) is shown, suppressed, never as a number.
+    body = get(client, "risk", hr, depth=2, category="all")
+    assert (payroll, False) not in {(u["unit"], u["remainder"]) for u in body["units"]}
+    assert all(c["suppressed"] for c in cells_by(body, unit=finance))
+
+
+# -- anonymity: a hidden cell next to its row total ----------------------------------------
+
+
+def test_a_hidden_cell_cannot_be_worked_out_from_its_row_total(client, org, hr):
+    (month,) = released_months(1)
+    north = org.unit("Warehouse North")
+    spread(north, month, 10, category="bullying")
+    spread(north, month, 7, category="pay")
+    add_reports(north, month.start, 2, category="workload")
+    body = get(client, "risk", hr, depth=2, unit=org.unit("Operations"))
+    total = one(body, unit=north, category="all", period=month.label)
+    assert total["reports"] == 19
+    workload = one(body, unit=north, category="workload", period=month.label)
+    assert workload["suppressed"]
+    shown = [
+        c
+        for c in cells_by(body, unit=north, period=month.label)
+        if c["category"] != "all" and not c["suppressed"]
+    ]
+    hidden_sum = total["reports"] - sum(c["reports"] for c in shown)
+    assert hidden_sum >= K  # the 2 are hidden among at least k reports
+    # ... and the same holds for every row and line in the answer.
+    assert_lines_protected(body)
+
+
+def assert_lines_protected(body) -> None:  # type: ignore[no-untyped-def]
+    """In each row, period: 'all' minus the shown categories is 0 with nothing hidden, or >= k."""
+    for unit in body["units"]:
+        for period in body["periods"]:
+            row = cells_by(
+                body, unit=unit["unit"], remainder=unit["remainder"], period=period["label"]
+            )
+            total = [c for c in row if c["category"] == "all"]
+            if not total or total[0]["suppressed"]:
+                continue
+            parts = [c for c in row if c["category"] != "all"]
+            hidden = [c for c in parts if c["suppressed"]]
+            rest = total[0]["reports"] - sum(c["reports"] for c in parts if not c["suppressed"])
+            assert (not hidden and rest == 0) or rest >= K, (unit, period, rest)
+
+
+# -- anonymity: differencing -----------------------------------------------------------------
+
+
+def test_a_query_pair_differing_by_one_report_is_never_both_answered(client, org, hr):
+    (month,) = released_months(1)
+    operations, north = org.unit("Operations"), org.unit("Warehouse North")
+    spread(north, month, 10)
+    add_reports(operations, month.start, 1)  # one report about Operations itself
+    spread(org.unit("Call Centre"), month, 30)
+
+    whole = get(client, "risk", hr, depth=1, unit=operations, category="bullying")
+    part = get(client, "risk", hr, depth=2, unit=north, category="bullying")
+    a = one(whole, unit=operations, remainder=False, period=month.label)
+    b = one(part, unit=north, period=month.label)
+    assert a["suppressed"] or b["suppressed"]
+    if not a["suppressed"] and not b["suppressed"]:
+        pytest.fail("11 and 10 reports both shown: their difference is one report")
+
+
+def test_no_two_answers_differ_by_fewer_than_k_reports(client, org, hr):
+    """A differencing attacker: collect every figure from many overlapping queries and check
+    that any two about nested groups of reports differ by 0 or at least k."""
+    months = released_months(4)
+    plan = {
+        "Warehouse North": (9, "bullying"),
+        "Warehouse South": (6, "bullying"),
+        "Transport": (3, "pay"),
+        "Operations": (1, "bullying"),
+        "Call Centre": (12, "workload"),
+        "Complaints Team": (4, "workload"),
+        "Payroll": (2, "pay"),
+        "Facilities": (7, "other"),
+    }
+    for m, month in enumerate(months):
+        for name, (count, category) in plan.items():
+            spread(org.unit(name), month, count + m, category=category)
+            if m % 2:
+                add_reports(org.unit(name), month.start + timedelta(days=8), 1, category="pay")
+    figures = collect_figures(client, org, hr, months)
+    released = [f for f in figures if f["reports"] is not None]
+    assert len(released) > 20  # the attack has material to work with
+    for inner in released:
+        for outer in released:
+            if inner is not outer and contains(outer, inner, org):
+                difference = outer["reports"] - inner["reports"]
+                assert difference == 0 or difference >= K, (inner, outer)
+
+
+def collect_figures(client, org, hr, months):  # type: ignore[no-untyped-def]
+    figures = []
+    first, last = months[0].start.isoformat(), months[-1].end.isoformat()
+    units = [None, *(u.id for u in db.session.execute(db.select(OrgUnit)).scalars())]
+    for period in periods.KINDS:
+        spans = {}
+        for depth in (0, 1, 2):
+            for unit in units:
+                params = {"period": period, "depth": depth, "from": first, "to": last}
+                if unit is not None:
+                    params["unit"] = unit
+                body = get(client, "risk", hr, **params)
+                spans.update({p["label"]: (p["start"], p["end"]) for p in body["periods"]})
+                for cell in body["cells"]:
+                    if cell["remainder"]:
+                        continue
+                    figures.append(
+                        {
+                            "unit": cell["unit"],
+                            "category": cell["category"],
+                            "span": spans[cell["period"]],
+                            "reports": cell["reports"],
+                        }
+                    )
+                if depth == 0:
+                    summary = get(client, "summary", hr, **params)
+                    scope = summary["unit"] or org.unit("Harbourside Group")
+                    span = (
+                        (first, last)
+                        if not body["periods"]
+                        else (body["periods"][0]["start"], body["periods"][-1]["end"])
+                    )
+                    figures.append(
+                        {
+                            "unit": scope,
+                            "category": "all",
+                            "span": span,
+                            "reports": summary["total"]["reports"],
+                        }
+                    )
+                    for entry in summary["categories"]:
+                        figures.append(
+                            {
+                                "unit": scope,
+                                "category": entry["category"],
+                                "span": span,
+                                "reports": entry["reports"],
+                            }
+                        )
+    return figures
+
+
+def contains(outer, inner, org) -> bool:  # type: ignore[no-untyped-def]
+    if outer["category"] != "all" and outer["category"] != inner["category"]:
+        return False
+    if not (outer["span"][0] <= inner["span"][0] and inner["span"][1] <= outer["span"][1]):
+        return False
+    unit = db.session.get(OrgUnit, inner["unit"])
+    while unit is not None:
+        if unit.id == outer["unit"]:
+            return True
+        unit = unit.parent
+    return False
+
+
+# -- summary and hotspots -------------------------------------------------------------------
+
+
+def test_summary_totals_only_from_shown_periods(client, org, hr):
+    months = released_months(3)
+    north = org.unit("Warehouse North")
+    for month in months:
+        spread(north, month, 10)
+    add_reports(north, months[0].start, 2, category="pay")
+    body = get(client, "summary", hr, **{"from": months[0].start.isoformat()})
+    assert [p["period"]["label"] for p in body["periods"]] == [m.label for m in months]
+    assert body["total"]["reports"] == 32
+    categories = {c["category"]: c for c in body["categories"]}
+    assert categories["pay"]["suppressed"]
+    assert categories["bullying"]["suppressed"]  # complement: else 32 - 30 = 2 pay reports
+
+    add_reports(org.unit("Payroll"), months[1].start, 2)  # a period now hidden...
+    body = get(client, "summary", hr, unit=org.unit("Payroll"))
+    assert body["total"]["suppressed"]  # ...so the range total is not given either
+
+
+def test_hotspots_need_k_flagged_reports_and_name_the_deepest_unit(client, org, hr):
+    (month,) = released_months(1)
+    spread(org.unit("Warehouse North"), month, 12, hotspots=1)
+    spread(org.unit("Warehouse South"), month, 12, hotspots=0)
+    spread(org.unit("Transport"), month, 12)
+    add_reports(org.unit("Transport"), month.start, 3, hotspots=1)
+    body = get(client, "hotspots", hr)
+    names = {(h["name"], h["period"]["label"]) for h in body["hotspots"]}
+    assert names == {("Warehouse North", month.label)}
+    spot = body["hotspots"][0]
+    assert spot["reports"] == 12
+    assert set(spot) == {
+        "unit",
+        "name",
+        "depth",
+        "period",
+        "reports",
+        "mean_risk",
+        "high_or_critical_share",
+    }
