@@ -60,24 +60,34 @@ def load_candidates() -> list[Candidate]:
     ]
 
 
-def _lock_case(case_id: int) -> Case | None:
-    """The case row, locked for this transaction on PostgreSQL so two workers routing the
-    same case serialise (SQLite serialises writers anyway)."""
-    return db.session.execute(
-        db.select(Case).where(Case.id == case_id).with_for_update(of=Case)
-    ).scalar_one_or_none()
+def _claim_round(case_id: int, routing_round: int) -> Case | None:
+    """Move the case on from `routing_round` in one conditional UPDATE, and return it; None if
+    another job already did (or the case is closed). The UPDATE is the compare-and-set that
+    makes a duplicate job harmless: on PostgreSQL it waits on the row lock and then sees the
+    round moved; on SQLite it takes the write lock (a SELECT there holds no snapshot, so a
+    read-then-write check would let two workers both pass)."""
+    claimed = db.session.execute(
+        db.update(Case)
+        .where(
+            Case.id == case_id,
+            Case.routing_round == routing_round,
+            Case.status.in_(OPEN_STATUSES),
+        )
+        .values(routing_round=routing_round + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return None
+    return db.session.get(Case, case_id, populate_existing=True)
 
 
 def route_case(case_id: int, routing_round: int) -> str:
     """Assign the case to a Trust Leader, or put it in the leads' unassigned queue.
     Returns what happened: assigned | unassigned | stale | missing."""
-    case = _lock_case(case_id)
+    case = _claim_round(case_id, routing_round)
     if case is None:
         db.session.rollback()
-        return "missing"
-    if case.routing_round != routing_round or case.status not in OPEN_STATUSES:
-        db.session.rollback()
-        return "stale"
+        return "stale" if db.session.get(Case, case_id) is not None else "missing"
 
     report = case.report
     previous = case.assignee_id
@@ -96,7 +106,6 @@ def route_case(case_id: int, routing_round: int) -> str:
         utcnow().date(),
     )
     now = utcnow()
-    case.routing_round += 1
     _attach_guide(case)
     if chosen is None:
         case.assignee_id = None

@@ -3,13 +3,15 @@ notifications that never carry report text."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from service.db import AuditEvent, Case, Notification, OutboxEntry, User, utcnow
 from service.extensions import db
-from service.routing.service import load_org_tree, route_case
+from service.routing import service as routing
+from service.routing.service import load_org_tree, request_reroute, route_case
 from service.routing.sla import check_deadlines
 from service.tasks.relay import relay_outbox
 from tests.factories import report_payload
@@ -56,6 +58,46 @@ def test_running_a_routing_job_twice_assigns_once(client, org):
         .where(AuditEvent.case_id == case.id, AuditEvent.action == "case.assigned")
     )
     assert assigned == 1
+
+
+def test_two_jobs_for_one_round_at_the_same_moment_assign_once(app, client, org, monkeypatch):
+    """A re-queued job and the original one running together (a worker killed, then both
+    picked up): the second, started while the first is mid-decision, must find the round taken."""
+    case = submit(client, org)
+    request_reroute(case, "test")
+    db.session.commit()
+    case_id, this_round = case.id, case.routing_round
+    second: dict[str, str] = {}
+
+    def second_job() -> None:
+        with app.app_context():
+            second["outcome"] = route_case(case_id, this_round)
+
+    real_load_candidates = routing.load_candidates
+    racer = threading.Thread(target=second_job)
+
+    def load_candidates_while_another_job_starts():  # type: ignore[no-untyped-def]
+        if not racer.is_alive() and "outcome" not in second:
+            racer.start()
+            racer.join(timeout=1)  # it has to wait for this job's claim, so it cannot finish
+        return real_load_candidates()
+
+    monkeypatch.setattr(routing, "load_candidates", load_candidates_while_another_job_starts)
+
+    first = route_case(case_id, this_round)
+    racer.join(timeout=20)
+
+    assert first == "assigned"
+    assert second == {"outcome": "stale"}
+    decisions = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.case_id == case_id,
+            AuditEvent.action.in_(["case.assigned", "case.unassigned"]),
+        )
+    )
+    assert decisions == 2  # the first routing at submission, and this round's: once
 
 
 def test_nobody_eligible_goes_to_leads_unassigned_queue(client, org):
