@@ -100,13 +100,13 @@ def relay() -> None:
 
 
 @click.command("seed-demo")
-@click.option("--reports", default=24, show_default=True, help="Demo reports to submit.")
+@click.option("--reports", default=None, type=int, help="Demo reports to submit (default 400).")
 @with_appcontext
 def seed_demo(reports: int) -> None:
     """Create a demo organisation, staff and reports (idempotent)."""
-    from service.demo import seed
+    from service.demo import DEFAULT_REPORTS, seed
 
-    for line in seed(reports=reports):
+    for line in seed(reports=reports or DEFAULT_REPORTS):
         click.echo(line)
 
 

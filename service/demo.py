@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from flask import current_app
 
-from service.db import DirectoryName, OrgUnit, Report, User, utcnow
+from service.db import Case, DirectoryName, OrgUnit, Report, User, utcnow
 from service.extensions import db
 
+DEFAULT_REPORTS = 400
 DEMO_PASSWORD = "defuse-demo-password"  # noqa: S105 - documented demo credential, dev only
 
 # (name, parent name, is HR)
@@ -211,7 +212,7 @@ def ensure_staff(units: dict[str, OrgUnit]) -> list[str]:
     return created
 
 
-def seed(reports: int = 24) -> Iterator[str]:
+def seed(reports: int = DEFAULT_REPORTS) -> Iterator[str]:
     if current_app.config["DEFUSE"].production:
         raise RuntimeError("refusing to seed demo data in production")
     units = ensure_org()
@@ -235,20 +236,45 @@ def seed(reports: int = 24) -> Iterator[str]:
 
 
 def _submit_demo_reports(units: dict[str, OrgUnit], count: int) -> int:
-    """Submit through the real intake path (scrub, score, route), then spread the submission
-    days over six months, as if they had come in over time."""
+    """Submit through the real intake path (scrub, score, route). The first batch stays recent
+    and open, for the Trust Leaders' queues; the rest are re-dated over six months, spread
+    unevenly over the units (so the HR dashboard has groups above the anonymity threshold and
+    a few units that stand out), and worked through to an outcome by their Trust Leader."""
     from service.analytics.rollups import move_report_day
     from service.intake.service import submit_report
 
     rng = random.Random(7)  # noqa: S311 - reproducible demo data, not security
     today = utcnow().date()
+    busy_units = ("Call Centre", "Warehouse North", "Warehouse South", "Platform Engineering")
     for i in range(count):
         category, unit_name, text, extra = DEMO_REPORTS[i % len(DEMO_REPORTS)]
+        historic = i >= len(DEMO_REPORTS)
+        if historic and rng.random() < 0.6:
+            unit_name = rng.choice(busy_units)
         submission = submit_report(
             {"org_unit": units[unit_name].id, "category": category, "text": text, **extra}
         )
-        if i >= len(DEMO_REPORTS):  # the first batch stays recent, for the Trust Leaders
+        if historic:
             report = db.session.get(Report, submission.report_id)
             move_report_day(report, today - timedelta(days=rng.randint(7, 180)))
+            db.session.commit()
+            _work_through(db.session.get(Case, submission.case_id), rng)
     db.session.commit()
     return count
+
+
+def _work_through(case: Case, rng: random.Random) -> None:
+    """Acknowledge and close a historic demo case the way its level suggests: riskier cases
+    more often end in a formal process."""
+    from service.cases.service import transition
+
+    assignee = db.session.get(User, case.assignee_id) if case.assignee_id else None
+    if assignee is None:
+        return  # left in the leads' unassigned queue, as routing decided
+    transition(assignee, case, "acknowledged")
+    formal_odds = {"low": 0.05, "moderate": 0.2, "high": 0.45, "critical": 0.6}
+    if rng.random() < formal_odds.get(case.report.risk_level or "low", 0.2):
+        resolution, outcome = "referred_formal", rng.choice(("formal_grievance", "legal_claim"))
+    else:
+        resolution, outcome = "resolved_informally", rng.choice(("resolved", "mediated"))
+    transition(assignee, case, "closed", resolution=resolution, outcome=outcome)
