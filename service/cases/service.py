@@ -642,14 +642,24 @@ def reassign(lead: User, case: Case, assignee_id: int) -> User:
             f"{option.user.name or option.user.email} cannot take this case: {option.reason}.",
             "assignee",
         )
+    # Take the routing round as the routing job does (service/routing/service.py): a job still
+    # queued for it then finds it stale, and one deciding right now makes this one refuse.
+    claimed = db.session.execute(
+        db.update(Case)
+        .where(Case.id == case.id, Case.routing_round == case.routing_round)
+        .values(routing_round=case.routing_round + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise WorkflowError("The case was routed just now; reload it and try again.", "assignee")
+    db.session.refresh(case, ["routing_round"])
     now = utcnow()
     previous = case.assignee_id
     assignee = option.user
     case.assignee_id = assignee.id
     case.routing_state = "assigned"
     case.assigned_at = now
-    # A routing job still queued for the old round now finds it stale and does nothing.
-    case.routing_round += 1
     assignee.last_assigned_at = now
     if case.guide_id is None:
         guide = guide_for(case)

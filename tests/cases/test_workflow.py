@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.exceptions import Forbidden
 
 from service.cases import service
@@ -225,6 +225,27 @@ def test_reassign_to_an_eligible_trust_leader(org):
         .all()[-1]
     )
     assert f"case {case.id}" in notice.body
+
+
+def test_reassign_refuses_when_routing_took_the_round_meanwhile(org):
+    lead, leader3 = org.staff["lead"], org.staff["leader3"]
+    case = case_for(org, None)
+    seen_round = case.routing_round
+    # A routing job decides between the lead opening the case and pressing the button.
+    db.session.execute(
+        update(Case)
+        .where(Case.id == case.id)
+        .values(routing_round=seen_round + 1)
+        .execution_options(synchronize_session=False)
+    )
+    assert case.routing_round == seen_round  # what the lead's page was built from
+
+    with pytest.raises(WorkflowError) as refused:
+        service.reassign(lead, case, leader3.id)
+
+    assert "routed just now" in refused.value.message
+    assert db.session.get(Case, case.id).assignee_id is None
+    assert "case.reassigned" not in actions(case.id)
 
 
 def test_reassign_refuses_a_conflicted_trust_leader_and_says_why(org):
