@@ -58,6 +58,13 @@ def _no_store(response):  # type: ignore[no-untyped-def]
     return response
 
 
+@blp.before_request
+def _case_workers_only() -> None:
+    # Before argument parsing, as in the analytics API: a caller without a valid token, or of
+    # the wrong role, gets 401/403 whatever the body, and learns nothing about its fields.
+    api_user(CASE_WORKER_ROLES)
+
+
 def _worker() -> User:
     return api_user(CASE_WORKER_ROLES)
 

@@ -167,6 +167,18 @@ def test_missing_or_bad_token_is_401(client, org, cases, header):
         assert response.get_json()["error"]["code"] == "unauthorized"
 
 
+@pytest.mark.parametrize("who", [None, "hr", "admin"])
+def test_refusal_comes_before_any_word_about_the_body(client, org, cases, who):
+    """An invalid body or query from a caller who may not use the API at all is refused for
+    who they are (401/403), not answered with the fields' rules."""
+    headers = bearer(org.staff[who]) if who else {}
+    expected = 403 if who else 401
+    assert client.post(f"{API}/{cases['mine'].id}/notes", json={}, headers=headers).status_code == (
+        expected
+    )
+    assert client.get(f"{API}?status=bogus", headers=headers).status_code == expected
+
+
 def test_revoked_token_and_deactivated_account_are_401(client, org, cases):
     leader = org.staff["leader"]
     headers = bearer(leader)
