@@ -1,0 +1,21 @@
+"""gunicorn settings for the web role.
+
+The access log format leaves out the client address (%(h)s), the user agent (%(a)s), the
+referrer and the query string: for intake routes none of them may ever be written down.
+"""
+
+import os
+
+bind = os.environ.get("DEFUSE_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("DEFUSE_WEB_WORKERS", "2"))
+threads = int(os.environ.get("DEFUSE_WEB_THREADS", "4"))
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 20
+# Load the app (rules, classifier) once in the master; workers share the memory.
+preload_app = True
+accesslog = "-"
+access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms'
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("DEFUSE_FORWARDED_ALLOW_IPS", "127.0.0.1")
+wsgi_app = "service.wsgi:app"
