@@ -29,7 +29,7 @@ worker: install
 	$(BIN)/defuse worker
 
 test: install
-	scripts/ensure-test-tools
+	scripts/ensure-tools chromium redis-server
 	$(BIN)/defuse rules test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -37,8 +37,13 @@ lint: install
 	$(BIN)/ruff check service tests bench
 	$(BIN)/ruff format --check service tests bench
 
-bench: install
-	$(BIN)/python -m bench.run_all
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: install $(BIN)/.bench-installed
+	scripts/ensure-tools wrk
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

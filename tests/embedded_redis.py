@@ -24,7 +24,7 @@ class EmbeddedRedis:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError(
-                "redis-server is not installed: run scripts/ensure-test-tools "
+                "redis-server is not installed: run scripts/ensure-tools redis-server "
                 "or set DEFUSE_TEST_REDIS_URL"
             )
         port = _free_port()
