@@ -236,8 +236,19 @@ def fit_pipeline(
         ensemble=False,
     )
     classifier.fit(x, y)
+    _plain_vocabularies(features)
     pipeline = Pipeline([("features", features), ("classifier", classifier)])
     return FittedPipeline(pipeline=pipeline, c=c, search_roc_auc=search_roc_auc)
+
+
+def _plain_vocabularies(features: Any) -> None:
+    """Vectorisers keep their vocabulary as {term: numpy.int64}; skops then writes every one of
+    those ~30,000 integers as its own array, which made loading take seconds and tens of MB.
+    Plain ints are stored as one JSON object and mean the same to scikit-learn."""
+    for _, transformer, _ in features.transformers_:
+        vocabulary = getattr(transformer, "vocabulary_", None)
+        if vocabulary is not None:
+            transformer.vocabulary_ = {term: int(index) for term, index in vocabulary.items()}
 
 
 def one_standard_error_rule(cv_results: Mapping[str, Any]) -> int:

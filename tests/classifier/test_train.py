@@ -27,6 +27,18 @@ def test_writes_versioned_artifact_with_all_files(trained_dir: Path) -> None:
     assert not [p for p in trained_dir.parent.iterdir() if p.name.startswith(".tmp")]
 
 
+def test_vocabularies_are_stored_as_plain_integers(trained_dir: Path) -> None:
+    # numpy integers would each become an array in the skops file: seconds to load, and MBs.
+    from service.classifier.load import load_model
+
+    features = load_model(trained_dir).pipeline.named_steps["features"]
+    vocabularies = [
+        t.vocabulary_ for _, t, _ in features.transformers_ if hasattr(t, "vocabulary_")
+    ]
+    assert len(vocabularies) == 3
+    assert all(type(index) is int for vocabulary in vocabularies for index in vocabulary.values())
+
+
 def test_metadata_records_versions_hashes_features_and_metrics(
     trained_dir: Path, corpus_dirs: tuple[Path, Path]
 ) -> None:
