@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 from flask import Flask, current_app
+from sqlalchemy import func
 
 from service.analytics.rollups import count_rescore
 from service.db import Case, Report, utcnow
@@ -70,33 +71,31 @@ def _apply(report: Report, hotspot: bool) -> None:
     report.hotspot = hotspot
 
 
-def _hotspot_neighbours(report: Report) -> list[Report]:
+def _hotspot_window(report: Report) -> tuple:  # type: ignore[type-arg]
     """Other reports about the same org unit inside the hotspot window."""
-    settings = current_app.config["DEFUSE"]
-    since = report.submitted_on - timedelta(days=settings.hotspot_window_days)
-    return list(
-        db.session.execute(
-            db.select(Report).where(
-                Report.org_unit_id == report.org_unit_id,
-                Report.submitted_on >= since,
-                Report.id != report.id,
-                Report.text.is_not(None),
-            )
-        ).scalars()
+    since = report.submitted_on - timedelta(days=current_app.config["DEFUSE"].hotspot_window_days)
+    return (
+        Report.org_unit_id == report.org_unit_id,
+        Report.submitted_on >= since,
+        Report.id != report.id,
+        Report.text.is_not(None),
     )
 
 
 def score_new_report(report: Report) -> None:
     """Score a report being submitted. If it makes its org unit a hotspot (several reports
-    within the window), it and the other reports in the window get the hotspot boost."""
-    settings = current_app.config["DEFUSE"]
-    neighbours = _hotspot_neighbours(report)
-    hotspot = len(neighbours) + 1 >= settings.hotspot_min_reports
+    within the window), it and the other reports in the window get the hotspot boost.
+
+    Neighbours are counted, not loaded: a busy unit has hundreds, and loading one decrypts its
+    text. Only those not yet boosted (a few, once, when the unit becomes a hotspot) are loaded."""
+    window = _hotspot_window(report)
+    neighbours = db.session.scalar(db.select(func.count()).select_from(Report).where(*window))
+    hotspot = (neighbours or 0) + 1 >= current_app.config["DEFUSE"].hotspot_min_reports
     _apply(report, hotspot)
     if hotspot:
-        for other in neighbours:
-            if not other.hotspot:
-                rescore(other, hotspot=True)
+        unboosted = db.select(Report).where(*window, Report.hotspot.is_not(True))
+        for other in db.session.execute(unboosted).scalars():
+            rescore(other, hotspot=True)
 
 
 def rescore(report: Report, hotspot: bool | None = None) -> bool:

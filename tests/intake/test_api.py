@@ -169,3 +169,25 @@ def test_submission_is_audited_without_identifiers(client, org):
     assert event.actor_kind == "reporter" and event.actor_id is None
     dumped = json.dumps(event.detail)
     assert "198.51.100.23" not in dumped and "CanaryAgent" not in dumped
+
+
+def test_a_unit_becomes_a_hotspot_at_the_third_report_and_all_three_are_boosted(client, org):
+    """DEFUSE_HOTSPOT_MIN_REPORTS defaults to 3 within DEFUSE_HOTSPOT_WINDOW_DAYS (30)."""
+
+    def submit(unit: str) -> Report:
+        response = client.post("/api/v1/reports", json=report_payload(org, org_unit=org.unit(unit)))
+        assert response.status_code == 201
+        return db.session.get(Report, response.get_json()["id"])
+
+    first, second = submit("Payroll"), submit("Payroll")
+    elsewhere = submit("Call Centre")
+    assert not first.hotspot and not second.hotspot and not elsewhere.hotspot
+    score_before = first.risk_score
+
+    third = submit("Payroll")
+
+    db.session.expire_all()
+    assert third.hotspot and first.hotspot and second.hotspot
+    assert first.risk_score > score_before
+    assert first.risk_explanation["hotspot"]["applied"] is True
+    assert not db.session.get(Report, elsewhere.id).hotspot
