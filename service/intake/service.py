@@ -86,7 +86,10 @@ def submit_report(data: dict[str, Any]) -> Submission:
     )
     db.session.add(case)
     db.session.flush()
-    db.session.add(OutboxEntry(job="route_case", case_id=case.id, routing_round=0))
+    outbox_entry = OutboxEntry(job="route_case", case_id=case.id, routing_round=0)
+    db.session.add(outbox_entry)
+    db.session.flush()
+    routing_job = (outbox_entry.id, case.id, 0)  # read now: after the commit it would reload
     record("report.submitted", case_id=case.id, actor_kind="reporter")
 
     from service.analytics.rollups import count_new_report
@@ -97,7 +100,7 @@ def submit_report(data: dict[str, Any]) -> Submission:
 
     from service.tasks.relay import relay_outbox_soon
 
-    relay_outbox_soon()
+    relay_outbox_soon([routing_job])
     return submission
 
 

@@ -44,6 +44,12 @@ def relay_outbox(limit: int = 500) -> int:
         return 0
     pending = [(entry.id, entry.case_id, entry.routing_round) for entry in entries]
     db.session.rollback()  # don't hold a transaction open across Redis calls
+    return hand_over(pending)
+
+
+def hand_over(pending: list[tuple[int, int, int]]) -> int:
+    """Enqueue (entry id, case id, round) routing jobs, or run them here without Redis, and
+    mark each entry handed over; stops at the first Redis error. Returns how many went."""
     redis = get_redis()
     handed = 0
     for entry_id, case_id, routing_round in pending:
@@ -75,10 +81,16 @@ def relay_outbox(limit: int = 500) -> int:
     return handed
 
 
-def relay_outbox_soon() -> None:
-    """After a submission: try to hand its job over now, never failing the request for it."""
+def relay_outbox_soon(pending: list[tuple[int, int, int]] | None = None) -> None:
+    """Right after a commit that wrote outbox entries: hand them over now, never failing the
+    caller for it. A submission passes its own (entry id, case id, round), so it neither
+    queries the outbox nor picks up what an outage left waiting (the scheduled relay's work);
+    without `pending`, up to 20 waiting entries go."""
     try:
-        relay_outbox(limit=20)
+        if pending is None:
+            relay_outbox(limit=20)
+        else:
+            hand_over(pending)
     except Exception:  # noqa: BLE001 - the periodic relay will retry; the report is safe
         db.session.rollback()
         log.exception("outbox relay after submit failed; the scheduler will retry")
