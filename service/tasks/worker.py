@@ -7,6 +7,7 @@ workers may each run one; every scheduled job is idempotent, so duplicates cost 
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import time
@@ -51,9 +52,13 @@ def run_worker(app: Flask, *, burst: bool = False, with_schedule: bool = True) -
         raise SystemExit("DEFUSE_REDIS_URL is not set: without Redis, jobs run in-process")
     jobs.bind_app(app)
     with app.app_context():
-        from service.scoring import get_risk_engine
+        from service.guides.app import get_guides
 
-        get_risk_engine()  # load rules and model once, before the first job
+        # RQ runs every job in a fresh fork of this process: what is loaded here is loaded
+        # once, what a job loads lazily is loaded again by every job. Routing needs the guides
+        # (the YAML took 200 ms per job); no job scores reports, so the risk engine stays out.
+        get_guides()
+    gc.freeze()  # keep the loaded objects' pages shared with the forks
     schedule: multiprocessing.Process | None = None
     if with_schedule and not burst:
         schedule = multiprocessing.Process(

@@ -109,3 +109,24 @@ def test_worker_killed_mid_job_then_routed_exactly_once_after_restart(
         until(lambda: routing_state(case_id) == "assigned", timeout=40)
         time.sleep(1.5)  # let any duplicate job run: it must change nothing
         assert assignments(case_id) == 1
+
+
+def test_worker_loads_the_guides_before_it_forks_job_processes(redis_settings, monkeypatch):
+    """RQ forks a process per job: anything left to load lazily is loaded by every job."""
+    from service.tasks import worker as worker_module
+
+    app = make_app(redis_settings)
+    seen_at_start: dict[str, bool] = {}
+
+    class RecordingWorker:
+        def __init__(self, queues, connection):  # type: ignore[no-untyped-def]
+            pass
+
+        def work(self, **options):  # type: ignore[no-untyped-def]
+            seen_at_start["guides"] = "defuse.guides" in app.extensions
+
+    monkeypatch.setattr(worker_module, "Worker", RecordingWorker)
+    monkeypatch.setattr(worker_module.gc, "freeze", lambda: None)  # not in the test process
+    worker_module.run_worker(app, burst=True)
+
+    assert seen_at_start == {"guides": True}
