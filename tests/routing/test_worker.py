@@ -111,8 +111,8 @@ def test_worker_killed_mid_job_then_routed_exactly_once_after_restart(
         assert assignments(case_id) == 1
 
 
-def test_worker_loads_the_guides_before_it_forks_job_processes(redis_settings, monkeypatch):
-    """RQ forks a process per job: anything left to load lazily is loaded by every job."""
+def test_worker_loads_the_guides_before_its_first_job(redis_settings, monkeypatch):
+    """Loaded lazily, the guide YAML would hold up the first routing job of every worker."""
     from service.tasks import worker as worker_module
 
     app = make_app(redis_settings)
