@@ -318,7 +318,8 @@ def model_train(data_dir: Path | None, version: str | None) -> None:
 def model_evaluate(data_file: Path) -> None:
     """Score a labelled JSONL file with the full engine (rules + classifier) and print metrics;
     the last line is roc_auc=<value>."""
-    from service.classifier.evaluate import EvaluationError, evaluate_file, format_report
+    from service.classifier.data import DataFileError
+    from service.classifier.evaluate import evaluate_file, format_report
     from service.scoring import get_risk_engine
 
     engine = get_risk_engine()
@@ -329,7 +330,7 @@ def model_evaluate(data_file: Path) -> None:
 
     try:
         result = evaluate_file(data_file, assess)
-    except EvaluationError as error:
+    except DataFileError as error:
         raise click.ClickException(str(error)) from None
     click.echo(format_report(result))
 
