@@ -18,6 +18,16 @@ CATEGORIES: tuple[str, ...] = (
     "other",
 )
 
+# The report's structured answers besides category and language, in the form's order.
+ANSWER_FIELDS: tuple[str, ...] = (
+    "duration",
+    "raised_before",
+    "raised_with",
+    "involved",
+    "desired_outcome",
+    "urgency",
+)
+
 DURATIONS: tuple[str, ...] = ("days", "weeks", "months", "years")
 
 DESIRED_OUTCOMES: tuple[str, ...] = ("be_heard", "conversation", "mediation", "formal_action")

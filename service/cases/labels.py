@@ -13,16 +13,9 @@ from typing import Any
 
 from service.db import Case, Report
 from service.extensions import db
+from service.vocab import ANSWER_FIELDS
 
-STRUCTURED_FIELDS = (
-    "duration",
-    "raised_before",
-    "raised_with",
-    "involved",
-    "desired_outcome",
-    "urgency",
-    "language",
-)
+STRUCTURED_FIELDS = (*ANSWER_FIELDS, "language")
 
 
 def label_row(case: Case) -> dict[str, Any]:

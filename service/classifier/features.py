@@ -17,6 +17,7 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from service.engine.facts import ReportFacts
+from service.vocab import ANSWER_FIELDS
 
 TEXT_COLUMN = 0
 FIELDS_COLUMN = 1
@@ -26,15 +27,7 @@ WORDS = "words"
 CHARS = "chars"
 FIELDS = "fields"
 
-FIELD_NAMES: tuple[str, ...] = (
-    "category",
-    "duration",
-    "raised_before",
-    "raised_with",
-    "involved",
-    "desired_outcome",
-    "urgency",
-)
+FIELD_NAMES: tuple[str, ...] = ("category", *ANSWER_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from service.extensions import db, limiter
 from service.intake import service
 from service.schemas.reports import ReportCreateSchema, ReporterReplySchema
 from service.vocab import (
+    ANSWER_FIELDS,
     CATEGORIES,
     DESIRED_OUTCOMES,
     DURATIONS,
@@ -32,12 +33,7 @@ bp = Blueprint("intake", __name__, template_folder="templates")
 FIELD_ORDER = (
     "org_unit",
     "category",
-    "duration",
-    "raised_before",
-    "raised_with",
-    "involved",
-    "desired_outcome",
-    "urgency",
+    *ANSWER_FIELDS,
     "text",
     "contact",
 )

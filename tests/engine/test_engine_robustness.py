@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from service.engine.facts import ReportFacts
 from service.engine.risk import RiskEngine
 from service.engine.rules import RulePackError, RuleSet, load_rule_set
-from service.vocab import LEVELS
+from service.vocab import ANSWER_FIELDS, LEVELS
 
 from .helpers import RULES_DIR
 
@@ -232,16 +232,7 @@ def test_regex_rules_never_raise_on_any_text(regex_rules: RuleSet, text: str) ->
         assert hit.matched
 
 
-FIELD_NAMES = (
-    "category",
-    "duration",
-    "raised_before",
-    "raised_with",
-    "involved",
-    "desired_outcome",
-    "urgency",
-    "language",
-)
+FIELD_NAMES = ("category", *ANSWER_FIELDS, "language")
 
 
 @QUICK
