@@ -6,6 +6,7 @@ dashboard has enough data to show above the anonymity threshold.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Iterator
 from datetime import timedelta
@@ -231,7 +232,14 @@ def seed(reports: int = DEFAULT_REPORTS) -> Iterator[str]:
     if existing:
         yield f"{existing} reports already present; not adding more"
     else:
-        yield f"submitted {_submit_demo_reports(units, reports)} demo reports"
+        # One "case N routed" line per demo report would bury what the command says.
+        routing_log = logging.getLogger("service.routing")
+        level = routing_log.level
+        routing_log.setLevel(logging.WARNING)
+        try:
+            yield f"submitted {_submit_demo_reports(units, reports)} demo reports"
+        finally:
+            routing_log.setLevel(level)
     yield f"staff sign in at /login with password: {DEMO_PASSWORD}"
 
 
