@@ -3,7 +3,7 @@
 Runs against the PostgreSQL and Redis on localhost (databases defuse_bench_paths and
 defuse_bench, Redis database 15; the test database and Redis database 0 are never touched).
 
-    python -m bench.run_all                       # everything, full size (~20 minutes)
+    python -m bench.run_all                       # everything, full size (~10 minutes)
     python -m bench.run_all --size small          # a couple of minutes
     python -m bench.run_all --only intake,engine --sizes analytics=200000
 """
