@@ -278,6 +278,8 @@ def test_audit_log_is_filterable_paged_and_read_only(admin, org):
     page_two = text(admin.get(f"/admin/audit?case_id={first.id}&page=2"))
     assert "page 1 of 2" in page_one and "page 2 of 2" in page_two
     assert page_one.count("<tr>") == 51  # 50 rows and the header
+    assert f'page=2&amp;case_id={first.id}&amp;action=" rel="next">Older' in page_one
+    assert f'page=1&amp;case_id={first.id}&amp;action=" rel="prev">Newer' in page_two
 
     token = csrf_token(admin, "/admin/audit")
     for method in ("post", "put", "delete"):
