@@ -642,15 +642,11 @@ def reassign(lead: User, case: Case, assignee_id: int) -> User:
             f"{option.user.name or option.user.email} cannot take this case: {option.reason}.",
             "assignee",
         )
-    # Take the routing round as the routing job does (service/routing/service.py): a job still
-    # queued for it then finds it stale, and one deciding right now makes this one refuse.
-    claimed = db.session.execute(
-        db.update(Case)
-        .where(Case.id == case.id, Case.routing_round == case.routing_round)
-        .values(routing_round=case.routing_round + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
+    from service.routing.service import take_routing_round
+
+    # A routing job still queued for this round then finds it stale; one deciding right now
+    # has taken it first, and this reassignment refuses.
+    if not take_routing_round(case.id, case.routing_round):
         db.session.rollback()
         raise WorkflowError("The case was routed just now; reload it and try again.", "assignee")
     db.session.refresh(case, ["routing_round"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 
@@ -60,34 +61,30 @@ def load_candidates() -> list[Candidate]:
     ]
 
 
-def _claim_round(case_id: int, routing_round: int) -> Case | None:
-    """Move the case on from `routing_round` in one conditional UPDATE, and return it; None if
-    another job already did (or the case is closed). The UPDATE is the compare-and-set that
-    makes a duplicate job harmless: on PostgreSQL it waits on the row lock and then sees the
-    round moved; on SQLite it takes the write lock (a SELECT there holds no snapshot, so a
-    read-then-write check would let two workers both pass)."""
-    claimed = db.session.execute(
+def take_routing_round(case_id: int, routing_round: int, *conditions: Any) -> bool:
+    """Move the case on from `routing_round` in one conditional UPDATE; False if someone
+    (another job, a lead reassigning) already did, or `conditions` do not hold. Whoever takes
+    the round decides the assignment, so a duplicate job or a racing lead changes nothing.
+    On PostgreSQL the UPDATE waits on the row lock and then sees the round moved; on SQLite it
+    takes the write lock (a SELECT there holds no snapshot, so a read-then-write check would
+    let two writers both pass). The caller commits, or rolls back on False."""
+    taken = db.session.execute(
         db.update(Case)
-        .where(
-            Case.id == case_id,
-            Case.routing_round == routing_round,
-            Case.status.in_(OPEN_STATUSES),
-        )
+        .where(Case.id == case_id, Case.routing_round == routing_round, *conditions)
         .values(routing_round=routing_round + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if not claimed:
-        return None
-    return db.session.get(Case, case_id, populate_existing=True)
+    return bool(taken)
 
 
 def route_case(case_id: int, routing_round: int) -> str:
     """Assign the case to a Trust Leader, or put it in the leads' unassigned queue.
     Returns what happened: assigned | unassigned | stale | missing."""
-    case = _claim_round(case_id, routing_round)
-    if case is None:
+    if not take_routing_round(case_id, routing_round, Case.status.in_(OPEN_STATUSES)):
         db.session.rollback()
         return "stale" if db.session.get(Case, case_id) is not None else "missing"
+    case = db.session.get(Case, case_id, populate_existing=True)
+    assert case is not None  # the UPDATE above just matched it
 
     report = case.report
     previous = case.assignee_id
