@@ -27,7 +27,15 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-from service.classifier.features import CHARS, FIELDS, WORDS, field_values, readable_field
+from service.classifier.features import (
+    CHARS,
+    FIELDS,
+    RULES,
+    WORDS,
+    field_values,
+    is_function_word,
+    readable_field,
+)
 from service.engine.facts import ReportFacts
 from service.engine.risk import ModelPrediction
 
@@ -48,19 +56,32 @@ class EscalationModel:
         self.metadata = dict(metadata)
         self._explainer = _LinearExplainer(pipeline)
 
-    def predict(self, facts: ReportFacts) -> ModelPrediction:
-        evidence = self._explainer.explain(facts)
+    @property
+    def rule_weights(self) -> dict[str, float]:
+        """Each rule's fitted weight: what its firing adds to the log-odds of escalation."""
+        return dict(self._explainer.rule_effects)
+
+    def predict(self, facts: ReportFacts, fired_rules: Sequence[str] = ()) -> ModelPrediction:
+        evidence = self._explainer.explain(facts, fired_rules)
         ids, totals = evidence.term_totals()
         # Only the few largest text terms can make the top five: no need to name the rest.
-        if totals.size > TOP_TERMS:
-            candidates = np.argpartition(totals, -TOP_TERMS)[-TOP_TERMS:]
+        # Function words are never a reason, so twice as many candidates are looked at.
+        wanted = 2 * TOP_TERMS
+        if totals.size > wanted:
+            candidates = np.argpartition(totals, -wanted)[-wanted:]
         else:
             candidates = np.arange(totals.size)
         scored = [(evidence.term_name(int(ids[i])), float(totals[i])) for i in candidates]
+        scored = [(term, weight) for term, weight in scored if not is_function_word(term)]
         scored += evidence.fields
         strongest = heapq.nlargest(TOP_TERMS, scored, key=lambda item: item[1])
         top = [(term, round(weight, 4)) for term, weight in strongest if weight > 0]
-        return ModelPrediction(probability=evidence.probability, top_terms=top)
+        known = self._explainer.rule_effects
+        return ModelPrediction(
+            probability=evidence.probability,
+            top_terms=top,
+            rule_weights={rule: known[rule] for rule in fired_rules if rule in known},
+        )
 
     def contributions(self, facts: ReportFacts) -> dict[str, float]:
         """Every readable term's contribution to the log-odds (negative ones included)."""
@@ -71,9 +92,14 @@ class EscalationModel:
             terms[name] = terms.get(name, 0.0) + weight
         return terms
 
-    def predict_many(self, reports: Sequence[ReportFacts]) -> list[ModelPrediction]:
+    def predict_many(
+        self,
+        reports: Sequence[ReportFacts],
+        fired_rules: Sequence[Sequence[str]] | None = None,
+    ) -> list[ModelPrediction]:
         # The per-report path is already fast (~1 ms) and gives each report its own terms.
-        return [self.predict(facts) for facts in reports]
+        rules = fired_rules if fired_rules is not None else [()] * len(reports)
+        return [self.predict(f, r) for f, r in zip(reports, rules, strict=True)]
 
     def __repr__(self) -> str:
         return f"EscalationModel(version={self.version!r})"
@@ -135,21 +161,27 @@ class _LinearExplainer:
         self._intercept = float(np.ravel(pair.estimator.intercept_)[0])
         self._calibrator = pair.calibrators[0]
         self._positive_is_one = list(calibrated.classes_) == [0, 1]
+        # Sigmoid calibration is p = 1 / (1 + exp(a * decision + b)), so a feature adding w to
+        # the decision adds -a * w to the calibrated log-odds (the sign flips if the classes do).
+        slope = -float(self._calibrator.a_) * (1.0 if self._positive_is_one else -1.0)
 
         blocks = features.output_indices_
         # A block's transformer weight scales its features, so it scales its coefficients.
         block_weights = features.transformer_weights or {}
         coef = coef.copy()
-        for name in (WORDS, CHARS, FIELDS):
-            coef[blocks[name]] *= float(block_weights.get(name, 1.0))
+        for name in (WORDS, CHARS, FIELDS, RULES):
+            if name in blocks:  # artifacts before escalation/3 have no rules block
+                coef[blocks[name]] *= float(block_weights.get(name, 1.0))
         words: TfidfVectorizer = features.named_transformers_[WORDS]
         chars: TfidfVectorizer = features.named_transformers_[CHARS]
         fields: DictVectorizer = features.named_transformers_[FIELDS]
         self._words = _text_block(words, coef[blocks[WORDS]])
-        if words.analyzer != "word" or words.stop_words is not None:
-            raise TypeError("the explainer expects a word analyzer without stop words")
+        if words.analyzer != "word":
+            raise TypeError("the explainer expects a word analyzer")
         self._word_preprocessor: Callable[[str], str] = words.build_preprocessor()
         self._word_tokenizer: Callable[[str], list[str]] = words.build_tokenizer()
+        # As TfidfVectorizer does: stop words leave the token list before n-grams are formed.
+        self._stop_words: frozenset[str] = frozenset(words.get_stop_words() or ())
         self._word_ngram_range: tuple[int, int] = words.ngram_range
         # n-grams as token tuples: counting tuples skips building the joined strings
         # (tokens never contain spaces, so "sick leave" <-> ("sick", "leave") exactly).
@@ -182,8 +214,16 @@ class _LinearExplainer:
                 char_columns(term)
         field_coef = coef[blocks[FIELDS]]
         self._field_weights = {name: float(field_coef[i]) for name, i in fields.vocabulary_.items()}
+        self._rule_coef: dict[str, float] = {}
+        if RULES in blocks:
+            rule_coef = coef[blocks[RULES]]
+            rules: DictVectorizer = features.named_transformers_[RULES]
+            self._rule_coef = {rule: float(rule_coef[i]) for rule, i in rules.vocabulary_.items()}
+        self.rule_effects: dict[str, float] = {
+            rule: round(slope * weight, 4) for rule, weight in self._rule_coef.items()
+        }
 
-    def explain(self, facts: ReportFacts) -> _Evidence:
+    def explain(self, facts: ReportFacts, fired_rules: Sequence[str] = ()) -> _Evidence:
         word_ids, word_values = self._word_evidence(facts.text)
         char_ids, char_values, extra_terms = self._char_evidence(facts.text)
         fields = self._field_evidence(facts)
@@ -192,6 +232,7 @@ class _LinearExplainer:
             + float(word_values.sum())
             + float(char_values.sum())
             + sum(weight for _, weight in fields)
+            + sum(self._rule_coef.get(rule, 0.0) for rule in set(fired_rules))
         )
         calibrated = float(self._calibrator.predict(np.array([decision]))[0])
         probability = calibrated if self._positive_is_one else 1.0 - calibrated
@@ -206,6 +247,8 @@ class _LinearExplainer:
 
     def _word_evidence(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         tokens = self._word_tokenizer(self._word_preprocessor(text))
+        if self._stop_words:
+            tokens = [token for token in tokens if token not in self._stop_words]
         low, high = self._word_ngram_range
         counts: Counter[tuple[str, ...]] = Counter()
         for n in range(low, high + 1):

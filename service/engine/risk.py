@@ -2,23 +2,24 @@
 
 How the score is made (every knob is in ScoreTuning, LevelThresholds or `hotspot_boost`):
 
-1. Base log-odds. With a model: ``model_weight * logit(p)``, where p is the classifier's
-   probability of escalation, clipped to [1e-4, 1 - 1e-4]. Without a model: ``logit(prior)``
-   (prior 0.1 by default: a report with no signals is a low-risk report).
-2. Rules. Each fired rule's weight is a log-odds nudge: weight 1.0 multiplies the odds of
-   escalation by e (about 2.7), weight -0.7 roughly halves them. Their sum, times
-   ``rule_weight``, is added to the base together with ``intercept``.
-3. ``raw_score = logistic(intercept + base + rule_weight * sum(weights))``, in (0, 1).
+1. With a model: the classifier's calibrated probability p of escalation. The model was
+   trained with the fired rules as features (escalation/3 on), so p already counts every rule
+   it knows, each with the weight fitted on labelled reports (shown in the explanation as
+   `weight`, `weight_source: "fitted"`). Base log-odds: ``model_weight * logit(p)``, with p
+   clipped to [1e-4, 1 - 1e-4]. Without a model: ``logit(prior)`` (prior 0.1 by default).
+2. Rules the model does not know (a rule written after it was trained, or every rule when
+   there is no model) add their hand-set YAML `weight` as a log-odds nudge
+   (`weight_source: "rule pack"`): weight 1.0 multiplies the odds by e, -0.7 roughly halves
+   them. Their sum, times ``rule_weight``, is added together with ``intercept``.
+3. ``raw_score = logistic(intercept + base + rule_weight * sum(hand-set weights))``.
 4. Hotspot. When several reports concern the same org unit within the window (the caller
-   decides and passes ``hotspot=True``), ``hotspot_boost`` (default 0.1) is added to the
-   score, which is then clipped to [0, 1].
-5. Level. The highest of: the level the score reaches under LevelThresholds, and every
-   ``min_level`` forced by a fired rule (safety rules force "critical"). When a rule forces a
-   level above what the score reached, the score is raised to that level's threshold, so that
-   sorting by score and sorting by level agree; ``raw_score`` keeps the unforced figure.
-
-The lead tunes intercept, model_weight and rule_weight on a held-out set (a logistic
-regression on [logit(p), sum of weights] gives all three) and the thresholds on the same set.
+   decides and passes ``hotspot=True``), ``hotspot_boost`` is added to the score, which is
+   then clipped to [0, 1].
+5. Level. The highest of: the level the score reaches under LevelThresholds (chosen on
+   validation data at training time and stored with the model), and every ``min_level``
+   forced by a fired rule (safety rules force "critical"). When a rule forces a level above
+   what the score reached, the score is raised to that level's threshold, so that sorting by
+   score and sorting by level agree; ``raw_score`` keeps the unforced figure.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ _DECIMALS = 4
 
 @dataclass(frozen=True, slots=True)
 class ModelPrediction:
-    """The classifier's probability of escalation and its strongest terms (term, contribution)."""
+    """The classifier's probability of escalation, its strongest terms (term, contribution), and
+    the fitted weight of each fired rule the model knows (already inside `probability`)."""
 
     probability: float
     top_terms: list[tuple[str, float]] = field(default_factory=list)
+    rule_weights: dict[str, float] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -51,7 +54,7 @@ class RiskModel(Protocol):
 
     version: str
 
-    def predict(self, facts: ReportFacts) -> ModelPrediction: ...
+    def predict(self, facts: ReportFacts, fired_rules: Sequence[str] = ()) -> ModelPrediction: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +154,13 @@ class RiskEngine:
         return None if self.model is None else str(self.model.version)
 
     def assess(self, facts: ReportFacts, hotspot: bool = False) -> RiskAssessment:
-        prediction = self.model.predict(facts) if self.model is not None else None
-        return self._combine(self.rules.evaluate(facts), prediction, hotspot)
+        hits = self.rules.evaluate(facts)
+        prediction = (
+            self.model.predict(facts, [hit.rule_id for hit in hits])
+            if self.model is not None
+            else None
+        )
+        return self._combine(hits, prediction, hotspot)
 
     def assess_many(
         self, reports: Sequence[ReportFacts], hotspots: Sequence[bool] | None = None
@@ -161,16 +169,18 @@ class RiskEngine:
         if hotspots is not None and len(hotspots) != len(reports):
             raise ValueError("hotspots must have one flag per report")
         flags = list(hotspots) if hotspots is not None else [False] * len(reports)
+        all_hits = [self.rules.evaluate(facts) for facts in reports]
+        fired = [[hit.rule_id for hit in hits] for hits in all_hits]
         predictions: list[ModelPrediction | None]
         if self.model is None:
             predictions = [None] * len(reports)
         elif hasattr(self.model, "predict_many"):
-            predictions = list(self.model.predict_many(list(reports)))
+            predictions = list(self.model.predict_many(list(reports), fired))
         else:
-            predictions = [self.model.predict(facts) for facts in reports]
+            predictions = [self.model.predict(f, r) for f, r in zip(reports, fired, strict=True)]
         return [
-            self._combine(self.rules.evaluate(facts), prediction, flag)
-            for facts, prediction, flag in zip(reports, predictions, flags, strict=True)
+            self._combine(hits, prediction, flag)
+            for hits, prediction, flag in zip(all_hits, predictions, flags, strict=True)
         ]
 
     def _combine(
@@ -185,8 +195,9 @@ class RiskEngine:
         else:
             base_source, base_probability = "prior", tuning.prior
             base_log_odds = logit(tuning.prior)
-        rule_total = sum(hit.weight for hit in hits)
-        log_odds = tuning.intercept + base_log_odds + tuning.rule_weight * rule_total
+        fitted = prediction.rule_weights if prediction is not None else {}
+        hand_set_total = sum(hit.weight for hit in hits if hit.rule_id not in fitted)
+        log_odds = tuning.intercept + base_log_odds + tuning.rule_weight * hand_set_total
         raw_score = logistic(log_odds)
 
         score = min(1.0, raw_score + self.hotspot_boost) if hotspot else raw_score
@@ -219,14 +230,15 @@ class RiskEngine:
                 {
                     "id": hit.rule_id,
                     "title": hit.title,
-                    "weight": hit.weight,
+                    "weight": fitted.get(hit.rule_id, hit.weight),
+                    "weight_source": "fitted" if hit.rule_id in fitted else "rule pack",
                     "min_level": hit.min_level,
                     "matched": list(hit.matched),
                     "tags": list(hit.tags),
                 }
                 for hit in hits
             ],
-            "rule_weight_total": _round(rule_total),
+            "rule_weight_total": _round(sum(fitted.get(hit.rule_id, hit.weight) for hit in hits)),
             "model": _model_part(prediction, self.model_version),
             "hotspot": {"applied": bool(hotspot), "boost": self.hotspot_boost if hotspot else 0.0},
             "forced_level": forced,

@@ -5,7 +5,12 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from service.classifier.data import files_sha256
-from service.classifier.features import feature_frame, field_values, readable_field
+from service.classifier.features import (
+    feature_frame,
+    field_values,
+    is_function_word,
+    readable_field,
+)
 from service.classifier.model import char_wb_ngrams
 from service.engine.facts import ReportFacts
 
@@ -27,14 +32,24 @@ def test_field_values_leave_out_unknowns_and_spell_out_booleans() -> None:
     assert field_values(ReportFacts(text="t", category="other")) == {"category": "other"}
 
 
-def test_feature_frame_has_text_and_fields_columns() -> None:
-    frame = feature_frame(
-        [ReportFacts(text="a", category="pay"), ReportFacts(text="b", category="other")]
-    )
-    assert frame.shape == (2, 2)
+def test_feature_frame_has_text_fields_and_rules_columns() -> None:
+    reports = [ReportFacts(text="a", category="pay"), ReportFacts(text="b", category="other")]
+    frame = feature_frame(reports, [["legal-001", "calm-002"], []])
+    assert frame.shape == (2, 3)
     assert frame.dtype == np.dtype(object)
     assert list(frame[:, 0]) == ["a", "b"]
     assert frame[1, 1] == {"category": "other"}
+    assert frame[0, 2] == {"legal-001": 1.0, "calm-002": 1.0}
+    assert frame[1, 2] == {}
+    assert feature_frame(reports)[0, 2] == {}
+    with pytest.raises(ValueError, match="one entry per report"):
+        feature_frame(reports, [[]])
+
+
+def test_function_words_are_never_reasons_but_negations_stay_words() -> None:
+    assert is_function_word("the") and is_function_word("to the")
+    assert not is_function_word("not") and not is_function_word("didn")
+    assert not is_function_word("tribunal") and not is_function_word("the tribunal")
 
 
 def test_readable_field_names() -> None:

@@ -26,21 +26,29 @@ from .helpers import facts
 
 @dataclass
 class FakeModel:
+    """A model with a fixed probability that 'knows' (has fitted weights for) some rules."""
+
     probability: float
     top_terms: list[tuple[str, float]] = field(default_factory=lambda: [("lawyer", 0.8)])
     version: str = "fake-1.0"
     calls: int = 0
+    known_rules: dict[str, float] = field(default_factory=dict)
+    seen_rules: list[list[str]] = field(default_factory=list)
 
-    def predict(self, report: ReportFacts) -> ModelPrediction:
+    def predict(self, report: ReportFacts, fired_rules: Sequence[str] = ()) -> ModelPrediction:
         self.calls += 1
-        return ModelPrediction(self.probability, list(self.top_terms))
+        self.seen_rules.append(list(fired_rules))
+        known = {r: self.known_rules[r] for r in fired_rules if r in self.known_rules}
+        return ModelPrediction(self.probability, list(self.top_terms), known)
 
 
 @dataclass
 class BatchModel(FakeModel):
     batches: list[int] = field(default_factory=list)
 
-    def predict_many(self, reports: Sequence[ReportFacts]) -> list[ModelPrediction]:
+    def predict_many(
+        self, reports: Sequence[ReportFacts], fired_rules: Sequence[Sequence[str]]
+    ) -> list[ModelPrediction]:
         self.batches.append(len(reports))
         return [ModelPrediction(self.probability, []) for _ in reports]
 
@@ -140,6 +148,26 @@ def test_rules_alone_when_there_is_no_model(shipped_rules: RuleSet) -> None:
     assert loud.score > 0.6
 
 
+def test_rules_the_model_knows_count_once_with_their_fitted_weight(
+    shipped_rules: RuleSet,
+) -> None:
+    """A model trained with rule features already counts them in its probability: the engine
+    must not add their hand-set weight again, and shows the fitted weight instead."""
+    model = FakeModel(0.3, known_rules={"legal-001": 0.25})
+    text = "I have spoken to a solicitor and he shouts at me."
+    assessment = RiskEngine(shipped_rules, model).assess(facts(text))
+    rules = {rule["id"]: rule for rule in assessment.explanation["rules"]}
+    assert model.seen_rules == [sorted(rules)] or set(model.seen_rules[0]) == set(rules)
+    assert rules["legal-001"]["weight"] == 0.25
+    assert rules["legal-001"]["weight_source"] == "fitted"
+    unknown = [rule for rule in rules.values() if rule["id"] != "legal-001"]
+    assert unknown and all(rule["weight_source"] == "rule pack" for rule in unknown)
+    hand_set = sum(rule["weight"] for rule in unknown)
+    assert assessment.explanation["raw_score"] == pytest.approx(
+        logistic(logit(0.3) + hand_set), abs=1e-4
+    )
+
+
 def test_score_combines_model_log_odds_and_rule_weights(shipped_rules: RuleSet) -> None:
     engine = RiskEngine(shipped_rules, FakeModel(0.3))
     assessment = engine.assess(facts("I have spoken to a solicitor."))
@@ -208,6 +236,7 @@ def test_explanation_is_complete_and_json_serialisable(shipped_rules: RuleSet) -
         "id": "legal-001",
         "title": "Mentions a lawyer or legal adviser",
         "weight": 1.5,
+        "weight_source": "rule pack",
         "min_level": "moderate",
         "matched": ["solicitor"],
         "tags": ["signal.legal"],
