@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from service.engine.facts import ReportFacts
 
@@ -31,10 +32,19 @@ class LabelledReport:
     facts: ReportFacts
     escalated: bool
     source: str  # "<file name>:<line number>", to point at a line without quoting it
+    # What must never sit on both sides of a split: the web domain the account was written
+    # from (its `source` address), or the file name for lines without one.
+    group: str = ""
 
     @property
     def file_name(self) -> str:
         return self.source.rsplit(":", 1)[0]
+
+
+def source_domain(address: str) -> str:
+    """'https://www.example.org/a/b' -> 'example.org': the unit a grouped split keeps whole."""
+    host = urlsplit(address if "://" in address else f"//{address}").hostname or ""
+    return host.removeprefix("www.")
 
 
 def read_labelled_file(path: Path) -> list[LabelledReport]:
@@ -92,10 +102,12 @@ def _parse_line(line: str, file_name: str, number: int) -> LabelledReport:
     if not isinstance(record, Mapping):
         raise DataFileError(f"{where}: expected a JSON object")
     _check_fields(record, where)
+    address = record.get("source")
     return LabelledReport(
         facts=ReportFacts.from_mapping(record),
         escalated=bool(record["escalated"]),
         source=f"{file_name}:{number}",
+        group=(source_domain(address) if isinstance(address, str) else "") or file_name,
     )
 
 

@@ -110,3 +110,87 @@ def describe_predictions(
         "levels": {level: confusion_at(y, p, t).as_dict() for level, t in thresholds.items()},
         "per_category": per_category,
     }
+
+
+def bootstrap_roc_auc_interval(
+    labels: Sequence[int],
+    scores: Sequence[float],
+    *,
+    resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the ROC AUC (reports resampled with replacement;
+    resamples holding one class only are skipped). (nan, nan) when the AUC is undefined."""
+    y = np.asarray(labels, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    if not 0 < y.sum() < len(y):
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(resamples):
+        pick = rng.integers(0, len(y), len(y))
+        if 0 < y[pick].sum() < len(pick):
+            values.append(roc_auc_score(y[pick], s[pick]))
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+@dataclass(frozen=True, slots=True)
+class PairedComparison:
+    """Candidate minus active on the same reports, over paired bootstrap resamples."""
+
+    metric: str
+    active: float
+    candidate: float
+    difference_low: float  # 2.5th percentile of (candidate - active)
+    difference_high: float  # 97.5th percentile
+    share_worse: float  # share of resamples in which the candidate is worse
+
+    @property
+    def worse(self) -> bool:
+        """The candidate loses in most resamples: it is more likely worse than not."""
+        return self.share_worse > 0.5
+
+
+def paired_bootstrap(
+    labels: Sequence[int],
+    metric: str,
+    active: Sequence[float],
+    candidate: Sequence[float],
+    *,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> PairedComparison:
+    """Compare two sets of per-report values on the same reports by resampling reports.
+
+    `metric` is "roc_auc" (values are scores) or "recall" (values are 1/0 flags: flagged at
+    high or above)."""
+    y = np.asarray(labels, dtype=int)
+    a = np.asarray(active, dtype=float)
+    c = np.asarray(candidate, dtype=float)
+
+    def measure(pick: np.ndarray, values: np.ndarray) -> float:
+        if metric == "roc_auc":
+            return float(roc_auc_score(y[pick], values[pick]))
+        positives = y[pick] == 1
+        return float(values[pick][positives].mean())
+
+    every = np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    differences = []
+    for _ in range(resamples):
+        pick = rng.integers(0, len(y), len(y))
+        if 0 < y[pick].sum() < len(pick):
+            differences.append(measure(pick, c) - measure(pick, a))
+    diffs = np.asarray(differences)
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return PairedComparison(
+        metric=metric,
+        active=measure(every, a),
+        candidate=measure(every, c),
+        difference_low=float(low),
+        difference_high=float(high),
+        share_worse=float(np.mean(diffs < 0)),
+    )

@@ -1,35 +1,48 @@
-"""Training the escalation classifier and writing a versioned, documented artifact.
+"""Training the escalation model and writing a versioned, documented candidate artifact.
 
-The model: tf-idf word and char_wb n-grams plus one-hot structured fields, a
-LogisticRegression whose C is chosen by stratified cross-validation (ROC AUC, with the
-one-standard-error rule so that near-ties go to stronger regularisation), and sigmoid
-calibration fitted on cross-validated scores (CalibratedClassifierCV, ensemble=False, so
-there is one coefficient vector to explain predictions with).
+The model is one calibrated logistic regression over four blocks of features (see
+features.py): word and character tf-idf of the text, the form's answers, and the rules that
+fired. Rule hits being features is how the rules and the text are combined: each rule's
+weight is learnt from labelled reports, not set by hand, and is written into the artifact.
 
-Reported performance is nested: every outer fold of a repeated stratified k-fold re-runs
-the whole procedure, C search and calibration included, on its training part only.
+Everything is chosen on the real-grounded training split (models/data/real/train), by
+cross-validation grouped by source domain, so no web site's accounts are both fitted and
+scored in one fold:
+- C, the block weights of the answers and of the rules, and whether the synthetic corpus is
+  added to the training folds (it is kept only if it helps on real text);
+- the level thresholds, from the out-of-fold probabilities (high or above catches a stated
+  share of escalated reports; critical needs a stated precision).
+The frozen test split (models/data/real/test) is only scored, for the model card and for
+`defuse model promote`; nothing is tuned on it.
+
+Training writes a candidate: models/escalation/<n>/. It goes live only through
+`defuse model promote` (service/classifier/registry.py).
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import random
 import shutil
 import uuid
 import zipfile
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import product
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import sklearn
 import skops
 import skops.io
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from service.classifier.artifact import (
@@ -50,78 +63,123 @@ from service.classifier.data import (
     labels,
     read_labelled_dir,
 )
-from service.classifier.features import FeatureConfig, build_feature_transformer, feature_frame
-from service.classifier.metrics import RankingScores, describe_predictions, ranking_scores
+from service.classifier.evaluate import EvaluationResult, evaluate_reports, without_answers
+from service.classifier.features import (
+    CHARS,
+    FIELDS,
+    RULES,
+    WORDS,
+    FeatureConfig,
+    build_feature_transformer,
+    feature_frame,
+)
+from service.classifier.metrics import bootstrap_roc_auc_interval, confusion_at, ranking_scores
 from service.classifier.model import EscalationModel
 from service.engine.facts import ReportFacts
-from service.engine.risk import LevelThresholds
+from service.engine.risk import LevelThresholds, RiskEngine
+from service.engine.rules import RuleSet
 
 
 @dataclass(frozen=True, slots=True)
 class TrainSettings:
     cv_folds: int = 5
-    cv_repeats: int = 5
-    c_grid: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+    c_grid: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0)
+    fields_weight_grid: tuple[float, ...] = (0.3, 1.0)
+    rules_weight_grid: tuple[float, ...] = (0.25, 0.5, 1.0)
+    # Try training with the synthetic corpus added, and without; keep what scores better.
+    synthetic_grid: tuple[bool, ...] = (False, True)
+    # Share of synthetic reports whose form answers are dropped before training: in the
+    # synthetic corpus the answers nearly encode the label (formal_action was escalated in
+    # 147 of 152 reports), while real reporters often leave them blank.
+    synthetic_answer_dropout: float = 0.7
+    # Levels: high or above must catch this share of escalated reports out of fold, moderate
+    # or above this larger share; critical (besides the safety rules) needs this precision.
+    high_recall_target: float = 0.85
+    moderate_recall_target: float = 0.95
+    critical_precision_target: float = 0.9
+    critical_floor: float = 0.9
+    bootstrap_resamples: int = 2000
     random_state: int = 0
     features: FeatureConfig = field(default_factory=FeatureConfig)
 
 
 @dataclass(frozen=True, slots=True)
-class FittedPipeline:
-    pipeline: Pipeline
+class Candidate:
+    """One point of the grid and its grouped cross-validated ROC AUC on real reports."""
+
     c: float
-    search_roc_auc: float  # mean inner-CV ROC AUC at the chosen C (optimistic; for the record)
+    fields_weight: float
+    rules_weight: float
+    synthetic: bool
+    roc_auc: float
 
 
-@dataclass(frozen=True, slots=True)
-class CrossValidation:
-    n_splits: int
-    n_repeats: int
-    fold_scores: list[RankingScores]
-    chosen_c: list[float]
-    # Out-of-fold probability of every report from the first repetition: each report is
-    # predicted once, by a model that never saw it.
-    oof_probabilities: np.ndarray
+@dataclass(slots=True)
+class _Corpus:
+    """Reports with what training needs of them, aligned by index."""
 
-    def summary(self) -> dict[str, object]:
-        def spread(metric: str) -> dict[str, float]:
-            values = np.array([getattr(s, metric) for s in self.fold_scores], dtype=float)
-            values = values[np.isfinite(values)]
-            return {"mean": round(float(values.mean()), 4), "std": round(float(values.std()), 4)}
+    reports: list[LabelledReport]
+    facts: list[ReportFacts]
+    fired: list[list[str]]
+    y: np.ndarray
+    groups: list[str]
 
-        return {
-            "scheme": f"nested, {self.n_repeats}x repeated stratified {self.n_splits}-fold",
-            "folds": len(self.fold_scores),
-            "roc_auc": spread("roc_auc"),
-            "pr_auc": spread("pr_auc"),
-            "brier": spread("brier"),
-            "chosen_c": sorted(set(self.chosen_c)),
-        }
+    @classmethod
+    def of(cls, reports: Sequence[LabelledReport], rules: RuleSet) -> _Corpus:
+        facts = [r.facts for r in reports]
+        return cls(
+            reports=list(reports),
+            facts=facts,
+            fired=[[hit.rule_id for hit in rules.evaluate(f)] for f in facts],
+            y=np.array(labels(reports), dtype=int),
+            groups=[r.group for r in reports],
+        )
+
+    def take(self, index: Sequence[int]) -> _Corpus:
+        return _Corpus(
+            reports=[self.reports[i] for i in index],
+            facts=[self.facts[i] for i in index],
+            fired=[self.fired[i] for i in index],
+            y=self.y[list(index)],
+            groups=[self.groups[i] for i in index],
+        )
+
+    def plus(self, other: _Corpus) -> _Corpus:
+        return _Corpus(
+            reports=self.reports + other.reports,
+            facts=self.facts + other.facts,
+            fired=self.fired + other.fired,
+            y=np.concatenate([self.y, other.y]),
+            groups=self.groups + other.groups,
+        )
+
+    def frame(self) -> np.ndarray:
+        return feature_frame(self.facts, self.fired)
 
 
 def train_model(
     train_dir: Path,
     out_root: Path,
-    version: str | None = None,
-    holdout_dir: Path | None = None,
-    level_thresholds: dict[str, float] | None = None,
+    rules: RuleSet,
     *,
+    synthetic_dir: Path | None = None,
+    test_dir: Path | None = None,
+    synthetic_holdout_dir: Path | None = None,
+    version: str | None = None,
     settings: TrainSettings | None = None,
 ) -> Path:
-    """Train on `train_dir/*.jsonl`, write models/escalation/<version>/, return that directory.
-
-    `out_root` is the models/ directory. `version` defaults to the next integer. Held-out
-    files are only scored, never trained on. `level_thresholds` (moderate/high/critical
-    probabilities) default to the engine's LevelThresholds.
-    """
+    """Train on `train_dir/*.jsonl` (plus, if it helps, `synthetic_dir`), write the candidate
+    models/escalation/<version>/ and return that directory. `test_dir` and
+    `synthetic_holdout_dir` are only scored, never trained or tuned on."""
     settings = settings or TrainSettings()
-    thresholds = asdict(LevelThresholds(**(level_thresholds or {})))
-    train_files = labelled_files(train_dir)
-    reports = read_labelled_dir(train_dir)
-    holdout = _read_holdout(train_dir, holdout_dir)
-    y = np.array(labels(reports), dtype=int)
-    facts = [r.facts for r in reports]
-    _check_trainable(y, settings)
+    for other in (synthetic_dir, test_dir, synthetic_holdout_dir):
+        if other is not None and other.resolve() == train_dir.resolve():
+            raise ValueError(f"{other} must not be the training directory")
+    real = _Corpus.of(read_labelled_dir(train_dir), rules)
+    _check_trainable(real.y, set(real.groups), settings)
+    synthetic = None
+    if synthetic_dir is not None and labelled_files(synthetic_dir):
+        synthetic = _Corpus.of(_drop_answers(read_labelled_dir(synthetic_dir), settings), rules)
 
     model_root = out_root / MODEL_NAME
     version = version or str((numbered_versions(model_root) or [0])[-1] + 1)
@@ -129,79 +187,80 @@ def train_model(
     if final_dir.exists():
         raise FileExistsError(f"{final_dir} already exists; versions are never overwritten")
 
-    cv = cross_validate(facts, y, settings)
-    fitted = fit_pipeline(facts, y, settings)
-    categories = [f.category for f in facts]
-    cv_metrics = {
-        **cv.summary(),
-        "out_of_fold": describe_predictions(y, cv.oof_probabilities, categories, thresholds),
-        "leave_one_file_out": leave_one_file_out(reports, settings),
-    }
-    holdout_metrics = None
-    holdout_probabilities = None
-    if holdout:
-        holdout_y = labels(holdout)
-        holdout_probabilities = predict_probabilities(fitted.pipeline, [r.facts for r in holdout])
-        holdout_metrics = describe_predictions(
-            holdout_y, holdout_probabilities, [r.facts.category for r in holdout], thresholds
-        )
-        holdout_metrics["files"] = sorted({r.file_name for r in holdout})
-        holdout_metrics["per_file"] = _per_file_scores(holdout, holdout_probabilities)
-        holdout_metrics["texts_also_in_training"] = _shared_texts(reports, holdout)
+    folds = _grouped_folds(real, settings)
+    grid = search_grid(real, synthetic, folds, settings)
+    best = choose(grid)
+    features = replace(
+        settings.features, fields_weight=best.fields_weight, rules_weight=best.rules_weight
+    )
+    oof = out_of_fold(real, synthetic if best.synthetic else None, folds, best.c, features)
+    thresholds = choose_thresholds(real.y, oof, settings)
 
+    training = real.plus(synthetic) if best.synthetic and synthetic else real
+    pipeline = fit_pipeline(training, best.c, features, _calibration_folds(training, settings))
+    _plain_vocabularies(pipeline.named_steps["features"])
     model_version = f"{MODEL_NAME}/{version}"
+    provisional = {"level_thresholds": asdict(thresholds)}
+    model = EscalationModel(pipeline, model_version, provisional)
+    engine = RiskEngine(rules, model, thresholds, hotspot_boost=0.0)
+
+    validation = _validation_metrics(real, oof, thresholds, settings)
+    evaluations = _scored_sets(engine, test_dir, synthetic_holdout_dir, settings)
+    train_files = labelled_files(train_dir)
+    metadata: dict[str, Any] = {
+        "name": MODEL_NAME,
+        "version": version,
+        "model_version": model_version,
+        "created": datetime.now(UTC).date().isoformat(),
+        "sklearn_version": sklearn.__version__,
+        "skops_version": skops.__version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "rule_pack_version": rules.version,
+        "training_data": {
+            "files": [str(p.relative_to(train_dir.parent)) for p in train_files],
+            "sha256": files_sha256(train_files),
+            "sha256_method": "SHA-256 of the files' bytes concatenated in file-name order",
+            "n": len(real.y),
+            "escalated": int(real.y.sum()),
+            "source_domains": len(set(real.groups)),
+            "synthetic_added": bool(best.synthetic and synthetic),
+            "synthetic_n": len(synthetic.y) if synthetic and best.synthetic else 0,
+            "synthetic_answer_dropout": settings.synthetic_answer_dropout,
+        },
+        "features": features.as_dict(),
+        "classifier": {
+            "estimator": "LogisticRegression (lbfgs, L2)",
+            "C": best.c,
+            "selected_by": (
+                f"grouped {len(folds)}-fold cross-validation on the real training split "
+                "(StratifiedGroupKFold by source domain), ROC AUC over the grid below"
+            ),
+            "grid": [asdict(point) for point in grid],
+            "calibration": "sigmoid, CalibratedClassifierCV(ensemble=False), grouped folds",
+            "random_state": settings.random_state,
+        },
+        "level_thresholds": asdict(thresholds),
+        "thresholds_chosen_by": (
+            f"out-of-fold probabilities on the real training split: high or above catches "
+            f"{settings.high_recall_target:.0%} of escalated reports, moderate or above "
+            f"{settings.moderate_recall_target:.0%}; critical needs precision "
+            f"{settings.critical_precision_target:.0%} (and at least {settings.critical_floor})"
+        ),
+        "rule_weights": dict(sorted(model.rule_weights.items())),
+        "metrics": {"validation": validation, **evaluations},
+    }
+
     model_root.mkdir(parents=True, exist_ok=True)
     work_dir = model_root / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
     work_dir.mkdir()
     try:
-        skops.io.dump(fitted.pipeline, work_dir / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
-        metadata = {
-            "name": MODEL_NAME,
-            "version": version,
-            "model_version": model_version,
-            "created": datetime.now(UTC).date().isoformat(),
-            "sklearn_version": sklearn.__version__,
-            "skops_version": skops.__version__,
-            "numpy_version": np.__version__,
-            "python_version": platform.python_version(),
-            "model_sha256": file_sha256(work_dir / MODEL_FILE),
-            "training_data": {
-                "files": [p.name for p in train_files],
-                "sha256": files_sha256(train_files),
-                "sha256_method": "SHA-256 of the files' bytes concatenated in file-name order",
-                "n": len(reports),
-                "escalated": int(y.sum()),
-            },
-            "features": settings.features.as_dict(),
-            "classifier": {
-                "estimator": "LogisticRegression (lbfgs, L2)",
-                "C": fitted.c,
-                "c_grid": list(settings.c_grid),
-                "c_selected_by": (
-                    f"stratified {cv.n_splits}-fold CV, ROC AUC, one-standard-error rule "
-                    "(smallest C within one SE of the best)"
-                ),
-                "calibration": "sigmoid, CalibratedClassifierCV(ensemble=False)",
-                "random_state": settings.random_state,
-            },
-            "level_thresholds": thresholds,
-            "metrics": {"cv": cv_metrics, "holdout": holdout_metrics},
-        }
+        skops.io.dump(pipeline, work_dir / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
+        metadata["model_sha256"] = file_sha256(work_dir / MODEL_FILE)
         (work_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
-        render_calibration_plot(
-            work_dir / CALIBRATION_PLOT,
-            cv=(y, cv.oof_probabilities),
-            holdout=None if not holdout else (labels(holdout), holdout_probabilities),
-        )
-        explainer = EscalationModel(fitted.pipeline, model_version, metadata)
+        render_calibration_plot(work_dir / CALIBRATION_PLOT, validation=(real.y, oof))
         card = render_model_card(
-            CardInputs(
-                metadata=metadata,
-                reports=reports,
-                oof_probabilities=cv.oof_probabilities,
-                model=explainer,
-                train_file_counts=_line_counts(reports),
-            )
+            CardInputs(metadata=metadata, reports=real.reports, oof=oof, model=model, rules=rules)
         )
         (work_dir / CARD_FILE).write_text(card, "utf-8")
         work_dir.rename(final_dir)
@@ -211,34 +270,175 @@ def train_model(
     return final_dir
 
 
+# --- model selection ------------------------------------------------------------------------
+
+
+def search_grid(
+    real: _Corpus,
+    synthetic: _Corpus | None,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    settings: TrainSettings,
+) -> list[Candidate]:
+    """Grouped-CV ROC AUC of every grid point. The vectorisers are fitted once per fold (and
+    synthetic choice); block weights only scale columns, so they are applied to the matrix."""
+    results: list[Candidate] = []
+    synthetic_choices = [s for s in settings.synthetic_grid if not s or synthetic is not None]
+    for use_synthetic in synthetic_choices:
+        scores: dict[tuple[float, float, float], np.ndarray] = {}
+        for train_index, test_index in folds:
+            train = real.take(train_index)
+            if use_synthetic and synthetic is not None:
+                train = train.plus(synthetic)
+            test = real.take(test_index)
+            transformer = build_feature_transformer(
+                replace(settings.features, fields_weight=1.0, rules_weight=1.0)
+            )
+            x_train = transformer.fit_transform(train.frame())
+            x_test = transformer.transform(test.frame())
+            for fields_weight, rules_weight in product(
+                settings.fields_weight_grid, settings.rules_weight_grid
+            ):
+                scale = _block_scale(transformer, fields_weight, rules_weight)
+                for c in settings.c_grid:
+                    classifier = _logistic_regression(c).fit(x_train @ scale, train.y)
+                    decision = classifier.decision_function(x_test @ scale)
+                    key = (c, fields_weight, rules_weight)
+                    oof = scores.setdefault(key, np.zeros(len(real.y)))
+                    oof[test_index] = decision
+        for (c, fields_weight, rules_weight), decision in scores.items():
+            auc = float(roc_auc_score(real.y, _per_fold_rank(decision, folds)))
+            results.append(Candidate(c, fields_weight, rules_weight, use_synthetic, round(auc, 4)))
+    return results
+
+
+def choose(grid: Sequence[Candidate]) -> Candidate:
+    """The best ROC AUC; among near-ties (within 0.002), the simpler model: without the
+    synthetic corpus, then the smallest C (strongest regularisation transfers best)."""
+    top = max(point.roc_auc for point in grid)
+    near = [point for point in grid if point.roc_auc >= top - 0.002]
+    return min(near, key=lambda p: (p.synthetic, p.c, -p.roc_auc))
+
+
+def out_of_fold(
+    real: _Corpus,
+    synthetic: _Corpus | None,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    c: float,
+    features: FeatureConfig,
+) -> np.ndarray:
+    """Calibrated probability of every real training report from a model that never saw its
+    source domain (calibration fitted inside each training part too)."""
+    oof = np.full(len(real.y), np.nan)
+    for train_index, test_index in folds:
+        train = real.take(train_index)
+        if synthetic is not None:
+            train = train.plus(synthetic)
+        inner = _calibration_folds(train, TrainSettings(cv_folds=3))
+        pipeline = fit_pipeline(train, c, features, inner)
+        test = real.take(test_index)
+        oof[test_index] = pipeline.predict_proba(test.frame())[:, 1]
+    return oof
+
+
+def choose_thresholds(
+    y: np.ndarray, probabilities: np.ndarray, settings: TrainSettings
+) -> LevelThresholds:
+    """Level thresholds from out-of-fold probabilities (see TrainSettings)."""
+    high = _threshold_for_recall(y, probabilities, settings.high_recall_target)
+    moderate = min(_threshold_for_recall(y, probabilities, settings.moderate_recall_target), high)
+    critical = 0.99
+    for candidate in np.unique(probabilities):
+        if candidate < settings.critical_floor:
+            continue
+        flagged = probabilities >= candidate
+        if flagged.sum() >= 3 and y[flagged].mean() >= settings.critical_precision_target:
+            critical = float(candidate)
+            break
+    # Thresholds must ascend strictly inside (0, 1); round down so the chosen reports qualify.
+    high = min(max(_floor(high), 0.02), 0.97)
+    moderate = min(max(_floor(moderate), 0.01), high - 0.01)
+    critical = max(min(_floor(critical), 0.99), high + 0.01)
+    return LevelThresholds(moderate=moderate, high=high, critical=critical)
+
+
+def _threshold_for_recall(y: np.ndarray, probabilities: np.ndarray, target: float) -> float:
+    """The highest threshold at which at least `target` of the escalated reports reach it."""
+    positives = np.sort(probabilities[y == 1])[::-1]
+    needed = max(1, int(np.ceil(target * len(positives))))
+    return float(positives[needed - 1])
+
+
+def _floor(value: float) -> float:
+    return float(np.floor(value * 1000) / 1000)
+
+
+# --- fitting --------------------------------------------------------------------------------
+
+
 def fit_pipeline(
-    facts: Sequence[ReportFacts], y: np.ndarray, settings: TrainSettings
-) -> FittedPipeline:
-    """Vectorise, choose C by CV, fit the calibrated classifier; one fitted Pipeline."""
-    features = build_feature_transformer(settings.features)
-    x = features.fit_transform(feature_frame(facts))
-    folds = _n_splits(y, settings)
-    search = GridSearchCV(
-        _logistic_regression(),
-        {"C": list(settings.c_grid)},
-        scoring="roc_auc",
-        cv=StratifiedKFold(folds, shuffle=True, random_state=settings.random_state),
-        refit=False,  # the final fit is the calibrated one below
-    )
-    search.fit(x, y)
-    chosen = one_standard_error_rule(search.cv_results_)
-    c = float(search.cv_results_["params"][chosen]["C"])
-    search_roc_auc = float(search.cv_results_["mean_test_score"][chosen])
+    corpus: _Corpus,
+    c: float,
+    features: FeatureConfig,
+    calibration_folds: list[tuple[np.ndarray, np.ndarray]],
+) -> Pipeline:
+    transformer = build_feature_transformer(features)
+    x = transformer.fit_transform(corpus.frame())
     classifier = CalibratedClassifierCV(
-        _logistic_regression(c),
-        method="sigmoid",
-        cv=StratifiedKFold(folds, shuffle=True, random_state=settings.random_state),
-        ensemble=False,
+        _logistic_regression(c), method="sigmoid", cv=calibration_folds, ensemble=False
     )
-    classifier.fit(x, y)
-    _plain_vocabularies(features)
-    pipeline = Pipeline([("features", features), ("classifier", classifier)])
-    return FittedPipeline(pipeline=pipeline, c=c, search_roc_auc=search_roc_auc)
+    classifier.fit(x, corpus.y)
+    return Pipeline([("features", transformer), ("classifier", classifier)])
+
+
+def predict_probabilities(
+    pipeline: Pipeline,
+    facts: Sequence[ReportFacts],
+    fired_rules: Sequence[Sequence[str]] | None = None,
+) -> np.ndarray:
+    """Batch probabilities straight from the pipeline (used to check the fast explainer)."""
+    return pipeline.predict_proba(feature_frame(facts, fired_rules))[:, 1]
+
+
+def _grouped_folds(corpus: _Corpus, settings: TrainSettings) -> list[tuple[np.ndarray, np.ndarray]]:
+    n_groups = len(set(corpus.groups))
+    splits = max(2, min(settings.cv_folds, n_groups))
+    splitter = StratifiedGroupKFold(splits, shuffle=True, random_state=settings.random_state)
+    folds = list(splitter.split(np.zeros(len(corpus.y)), corpus.y, corpus.groups))
+    for _, test_index in folds:
+        if len(set(corpus.y[test_index])) < 2:
+            raise DataFileError(
+                "a cross-validation fold holds one class only; add reports from more sources"
+            )
+    return folds
+
+
+def _calibration_folds(
+    corpus: _Corpus, settings: TrainSettings
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Grouped folds for the sigmoid calibration, so it is fitted on scores of unseen domains."""
+    splits = max(2, min(settings.cv_folds, len(set(corpus.groups))))
+    splitter = StratifiedGroupKFold(splits, shuffle=True, random_state=settings.random_state)
+    return list(splitter.split(np.zeros(len(corpus.y)), corpus.y, corpus.groups))
+
+
+def _block_scale(transformer: Any, fields_weight: float, rules_weight: float) -> sp.spmatrix:
+    blocks = transformer.output_indices_
+    weights = np.ones(blocks[RULES].stop, dtype=np.float32)
+    weights[blocks[FIELDS]] = fields_weight
+    weights[blocks[RULES]] = rules_weight
+    for name in (WORDS, CHARS):
+        weights[blocks[name]] = 1.0
+    return sp.diags(weights)
+
+
+def _per_fold_rank(decision: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Decision values are on each fold model's own scale; pooling them for one AUC is fair
+    after turning each fold's values into within-fold ranks in [0, 1]."""
+    ranked = np.empty_like(decision)
+    for _, test_index in folds:
+        values = decision[test_index]
+        ranked[test_index] = (np.argsort(np.argsort(values)) + 0.5) / len(values)
+    return ranked
 
 
 def _plain_vocabularies(features: Any) -> None:
@@ -251,127 +451,81 @@ def _plain_vocabularies(features: Any) -> None:
             transformer.vocabulary_ = {term: int(index) for term, index in vocabulary.items()}
 
 
-def one_standard_error_rule(cv_results: Mapping[str, Any]) -> int:
-    """Index of the smallest C whose mean ROC AUC is within one standard error of the best.
-
-    The CV curve over C is usually flat at the top; among near-equal settings the most
-    regularised one transfers best to text written by other people.
-    """
-    means = np.asarray(cv_results["mean_test_score"], dtype=float)
-    stds = np.asarray(cv_results["std_test_score"], dtype=float)
-    n_splits = sum(
-        1 for key in cv_results if key.startswith("split") and key.endswith("_test_score")
-    )
-    best = int(np.nanargmax(means))
-    floor = means[best] - stds[best] / np.sqrt(max(n_splits, 1))
-    within = [i for i, mean in enumerate(means) if mean >= floor]
-    return min(within, key=lambda i: cv_results["params"][i]["C"])
-
-
-def cross_validate(
-    facts: Sequence[ReportFacts], y: np.ndarray, settings: TrainSettings
-) -> CrossValidation:
-    n_splits = _n_splits(y, settings)
-    splitter = RepeatedStratifiedKFold(
-        n_splits=n_splits, n_repeats=settings.cv_repeats, random_state=settings.random_state
-    )
-    scores: list[RankingScores] = []
-    chosen: list[float] = []
-    oof = np.full(len(y), np.nan)
-    for fold, (train_index, test_index) in enumerate(splitter.split(np.zeros(len(y)), y)):
-        fitted = fit_pipeline([facts[i] for i in train_index], y[train_index], settings)
-        probabilities = predict_probabilities(fitted.pipeline, [facts[i] for i in test_index])
-        scores.append(ranking_scores(y[test_index], probabilities))
-        chosen.append(fitted.c)
-        if fold < n_splits:  # the first repetition
-            oof[test_index] = probabilities
-    return CrossValidation(n_splits, settings.cv_repeats, scores, chosen, oof)
-
-
-def leave_one_file_out(
-    reports: Sequence[LabelledReport], settings: TrainSettings
-) -> list[dict[str, object]]:
-    """Train on all files but one, score that one: how well it transfers to another author.
-
-    Files too small or one-sided to train or score on are skipped.
-    """
-    files = sorted({r.file_name for r in reports})
-    results: list[dict[str, object]] = []
-    for held_out in files if len(files) > 1 else []:
-        train = [r for r in reports if r.file_name != held_out]
-        test = [r for r in reports if r.file_name == held_out]
-        y_train = np.array(labels(train), dtype=int)
-        y_test = labels(test)
-        if min(y_train.sum(), len(y_train) - y_train.sum()) < 4 or len(set(y_test)) < 2:
-            continue
-        fitted = fit_pipeline([r.facts for r in train], y_train, settings)
-        probabilities = predict_probabilities(fitted.pipeline, [r.facts for r in test])
-        results.append(
-            {
-                "held_out_file": held_out,
-                "n": len(test),
-                "escalated": int(sum(y_test)),
-                "categories": sorted({r.facts.category for r in test}),
-                **ranking_scores(y_test, probabilities).as_dict(),
-            }
-        )
-    return results
-
-
-def predict_probabilities(pipeline: Pipeline, facts: Sequence[ReportFacts]) -> np.ndarray:
-    """Batch probabilities straight from the pipeline (training and evaluation use)."""
-    return pipeline.predict_proba(feature_frame(facts))[:, 1]
-
-
 def _logistic_regression(c: float = 1.0) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=2000)
+    return LogisticRegression(C=c, max_iter=3000)
 
 
-def _n_splits(y: np.ndarray, settings: TrainSettings) -> int:
+def _drop_answers(
+    reports: Sequence[LabelledReport], settings: TrainSettings
+) -> list[LabelledReport]:
+    rng = random.Random(settings.random_state)  # noqa: S311 - a reproducible sample, not a secret
+    return [
+        replace(r, facts=without_answers(r.facts))
+        if rng.random() < settings.synthetic_answer_dropout
+        else r
+        for r in reports
+    ]
+
+
+def _check_trainable(y: np.ndarray, groups: set[str], settings: TrainSettings) -> None:
     minority = int(min(y.sum(), len(y) - y.sum()))
-    return max(2, min(settings.cv_folds, minority))
-
-
-def _check_trainable(y: np.ndarray, settings: TrainSettings) -> None:
-    minority = int(min(y.sum(), len(y) - y.sum()))
-    # Nested CV needs each class in every inner fold of every outer fold.
     if minority < 4:
         raise DataFileError(
             "need at least 4 escalated and 4 not-escalated reports to train; "
             f"the smaller class has {minority}"
         )
-    if settings.cv_repeats < 1 or settings.cv_folds < 2:
-        raise ValueError("cv_repeats must be >= 1 and cv_folds >= 2")
+    if len(groups) < 2:
+        raise DataFileError("need reports from at least 2 sources to cross-validate by source")
+    if settings.cv_folds < 2:
+        raise ValueError("cv_folds must be >= 2")
 
 
-def _read_holdout(train_dir: Path, holdout_dir: Path | None) -> list[LabelledReport]:
-    if holdout_dir is None or not labelled_files(holdout_dir):
-        return []
-    if holdout_dir.resolve() == train_dir.resolve():
-        raise ValueError("the held-out directory must not be the training directory")
-    return read_labelled_dir(holdout_dir)
+# --- figures --------------------------------------------------------------------------------
 
 
-def _per_file_scores(
-    reports: Sequence[LabelledReport], probabilities: np.ndarray
-) -> list[dict[str, object]]:
-    results: list[dict[str, object]] = []
-    for name in sorted({r.file_name for r in reports}):
-        rows = [i for i, r in enumerate(reports) if r.file_name == name]
-        y = [int(reports[i].escalated) for i in rows]
-        scores = ranking_scores(y, probabilities[rows])
-        results.append({"file": name, "n": len(rows), "escalated": sum(y), **scores.as_dict()})
-    return results
+def _validation_metrics(
+    real: _Corpus, oof: np.ndarray, thresholds: LevelThresholds, settings: TrainSettings
+) -> dict[str, Any]:
+    """Out-of-fold figures on the real training split (the data the thresholds were chosen on:
+    optimistic for the levels, which is why the test split is reported beside them)."""
+    low, high = bootstrap_roc_auc_interval(real.y, oof, resamples=settings.bootstrap_resamples)
+    return {
+        "n": len(real.y),
+        "escalated": int(real.y.sum()),
+        **ranking_scores(real.y, oof).as_dict(),
+        "roc_auc_95ci": [round(low, 4), round(high, 4)],
+        "levels": {
+            level: confusion_at(real.y, oof, value).as_dict()
+            for level, value in asdict(thresholds).items()
+        },
+    }
 
 
-def _shared_texts(train: Sequence[LabelledReport], holdout: Sequence[LabelledReport]) -> int:
-    """How many held-out texts also occur verbatim in training (would flatter the scores)."""
-    seen = {" ".join(r.facts.text.lower().split()) for r in train}
-    return sum(" ".join(r.facts.text.lower().split()) in seen for r in holdout)
-
-
-def _line_counts(reports: Sequence[LabelledReport]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for report in reports:
-        counts[report.file_name] = counts.get(report.file_name, 0) + 1
-    return counts
+def _scored_sets(
+    engine: RiskEngine,
+    test_dir: Path | None,
+    synthetic_holdout_dir: Path | None,
+    settings: TrainSettings,
+) -> dict[str, Any]:
+    """The frozen test split with and without the form answers, and the synthetic holdout,
+    each scored by the full engine as `defuse model evaluate` does."""
+    scored: dict[str, Any] = {}
+    sets: list[tuple[str, Path | None, bool]] = [
+        ("test", test_dir, False),
+        ("test_without_answers", test_dir, True),
+        ("synthetic_holdout", synthetic_holdout_dir, False),
+    ]
+    for name, directory, strip in sets:
+        if directory is None or not labelled_files(directory):
+            scored[name] = None
+            continue
+        reports = read_labelled_dir(directory)
+        result: EvaluationResult = evaluate_reports(
+            reports,
+            engine,
+            name=str(directory.name),
+            strip_answers=strip,
+            resamples=settings.bootstrap_resamples,
+        )
+        scored[name] = {**result.as_dict(), "sha256": files_sha256(labelled_files(directory))}
+    return scored

@@ -9,10 +9,19 @@ from pathlib import Path
 import pytest
 
 from service.classifier.train import TrainSettings, train_model
+from service.engine.rules import load_rule_set
 
-# Small enough to train (nested CV included) in a couple of seconds.
-FAST_SETTINGS = TrainSettings(cv_folds=3, cv_repeats=1, c_grid=(1.0, 10.0))
-THRESHOLDS = {"moderate": 0.25, "high": 0.5, "critical": 0.8}
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+# Small enough to train (grid search and grouped out-of-fold included) in a few seconds.
+FAST_SETTINGS = TrainSettings(
+    cv_folds=3,
+    c_grid=(1.0, 10.0),
+    fields_weight_grid=(0.3,),
+    rules_weight_grid=(1.0,),
+    synthetic_grid=(False,),
+    bootstrap_resamples=100,
+)
+SOURCES = [f"https://site-{n}.example/case/{{}}" for n in range(6)]
 
 _CALM = [
     "we disagree about how the weekly meetings are run",
@@ -54,6 +63,7 @@ def corpus_lines(count: int, seed: int) -> list[dict[str, object]]:
                 "urgency": "normal",
                 "language": "en",
                 "outcome": "grievance" if noisy_label else "resolved_informally",
+                "source": SOURCES[index % len(SOURCES)].format(seed * 1000 + index),
             }
         )
     return lines
@@ -66,23 +76,23 @@ def write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
 
 
 @pytest.fixture(scope="session")
-def corpus_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("corpus")
-    write_jsonl(root / "train" / "part-a.jsonl", corpus_lines(30, seed=1))
-    write_jsonl(root / "train" / "part-b.jsonl", corpus_lines(30, seed=2))
-    write_jsonl(root / "holdout" / "other-style.jsonl", corpus_lines(20, seed=3))
-    return root / "train", root / "holdout"
+def rules():  # type: ignore[no-untyped-def]
+    return load_rule_set(RULES_DIR)
 
 
 @pytest.fixture(scope="session")
-def trained_dir(tmp_path_factory: pytest.TempPathFactory, corpus_dirs: tuple[Path, Path]) -> Path:
+def corpus_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(training folder, frozen-test-like folder)."""
+    root = tmp_path_factory.mktemp("corpus")
+    write_jsonl(root / "train" / "part-a.jsonl", corpus_lines(30, seed=1))
+    write_jsonl(root / "train" / "part-b.jsonl", corpus_lines(30, seed=2))
+    write_jsonl(root / "test" / "test.jsonl", corpus_lines(20, seed=3))
+    return root / "train", root / "test"
+
+
+@pytest.fixture(scope="session")
+def trained_dir(tmp_path_factory: pytest.TempPathFactory, corpus_dirs, rules) -> Path:  # type: ignore[no-untyped-def]
     """models/escalation/1 trained once for the whole session (read-only for tests)."""
-    train_dir, holdout_dir = corpus_dirs
+    train_dir, test_dir = corpus_dirs
     out_root = tmp_path_factory.mktemp("models")
-    return train_model(
-        train_dir,
-        out_root,
-        holdout_dir=holdout_dir,
-        level_thresholds=THRESHOLDS,
-        settings=FAST_SETTINGS,
-    )
+    return train_model(train_dir, out_root, rules, test_dir=test_dir, settings=FAST_SETTINGS)

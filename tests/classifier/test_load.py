@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +15,8 @@ from sklearn.preprocessing import FunctionTransformer
 
 from service.classifier.artifact import file_sha256
 from service.classifier.data import read_labelled_dir
-from service.classifier.load import ModelArtifactError, latest_model_dir, load_model
+from service.classifier.features import is_function_word
+from service.classifier.load import ModelArtifactError, load_model
 from service.classifier.train import predict_probabilities
 from service.engine.facts import ReportFacts
 from service.engine.risk import ModelPrediction, RiskModel
@@ -52,14 +54,18 @@ CALM = ReportFacts(
 )
 
 
-def test_round_trip_gives_a_risk_model(trained_dir: Path) -> None:
+def test_round_trip_gives_a_risk_model(trained_dir: Path, rules) -> None:
     model = load_model(trained_dir)
     assert isinstance(model, RiskModel)
     assert model.version == "escalation/1"
-    prediction = model.predict(ESCALATING)
+
+    def predict(facts: ReportFacts) -> ModelPrediction:
+        return model.predict(facts, [hit.rule_id for hit in rules.evaluate(facts)])
+
+    prediction = predict(ESCALATING)
     assert isinstance(prediction, ModelPrediction)
     assert 0.0 <= prediction.probability <= 1.0
-    assert prediction.probability > model.predict(CALM).probability
+    assert prediction.probability > predict(CALM).probability
 
 
 def test_top_terms_are_readable_positive_and_specific_to_the_report(trained_dir: Path) -> None:
@@ -83,7 +89,7 @@ def test_top_terms_are_readable_positive_and_specific_to_the_report(trained_dir:
 
 
 def test_fast_predict_matches_the_pipeline(
-    trained_dir: Path, corpus_dirs: tuple[Path, Path]
+    trained_dir: Path, corpus_dirs: tuple[Path, Path], rules
 ) -> None:
     model = load_model(trained_dir)
     train_dir, holdout_dir = corpus_dirs
@@ -97,9 +103,32 @@ def test_fast_predict_matches_the_pipeline(
         ReportFacts(text="x", category="not-a-category", involved=("someone new",)),
         replace(ESCALATING, text=ESCALATING.text * 40),
     ]
-    fast = np.array([p.probability for p in model.predict_many(facts)])
-    assert np.allclose(fast, predict_probabilities(model.pipeline, facts), atol=1e-5)
-    assert [model.predict(f) for f in facts[:5]] == model.predict_many(facts[:5])
+    fired = [[hit.rule_id for hit in rules.evaluate(f)] for f in facts]
+    assert any(fired), "the check must include reports on which rules fire"
+    fast = np.array([p.probability for p in model.predict_many(facts, fired)])
+    assert np.allclose(fast, predict_probabilities(model.pipeline, facts, fired), atol=1e-5)
+    one_by_one = [model.predict(f, r) for f, r in zip(facts[:5], fired[:5], strict=True)]
+    assert one_by_one == model.predict_many(facts[:5], fired[:5])
+
+
+def test_fired_rules_move_the_probability_by_their_fitted_weight(trained_dir: Path) -> None:
+    model = load_model(trained_dir)
+    rule, weight = max(model.rule_weights.items(), key=lambda item: abs(item[1]))
+    without = model.predict(CALM).probability
+    with_rule = model.predict(CALM, [rule])
+    shift = math.log(with_rule.probability / (1 - with_rule.probability)) - math.log(
+        without / (1 - without)
+    )
+    assert shift == pytest.approx(weight, abs=1e-3)
+    assert with_rule.rule_weights == {rule: weight}
+    assert model.predict(CALM, ["not-a-known-rule"]).probability == pytest.approx(without)
+
+
+def test_explanations_never_name_function_words(trained_dir: Path) -> None:
+    model = load_model(trained_dir)
+    facts = replace(ESCALATING, text="The the and of to it is was I we this every but. " * 5)
+    for name, _ in model.predict(facts).top_terms:
+        assert ":" in name or not is_function_word(name)
 
 
 def test_tampered_model_file_is_refused(artifact_copy: Path) -> None:
@@ -137,15 +166,3 @@ def test_missing_metadata_is_a_clear_error(artifact_copy: Path) -> None:
     (artifact_copy / "metadata.json").unlink()
     with pytest.raises(ModelArtifactError, match="metadata.json"):
         load_model(artifact_copy)
-
-
-def test_latest_model_dir_picks_the_highest_complete_version(tmp_path: Path) -> None:
-    assert latest_model_dir(tmp_path) is None
-    for version in ("1", "2", "10", "draft"):
-        directory = tmp_path / "escalation" / version
-        directory.mkdir(parents=True)
-        (directory / "model.skops").write_bytes(b"")
-        (directory / "metadata.json").write_text("{}")
-    (tmp_path / "escalation" / "11").mkdir()  # incomplete: no files
-    assert latest_model_dir(tmp_path) == tmp_path / "escalation" / "10"
-    assert latest_model_dir(tmp_path, name="other") is None
