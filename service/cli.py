@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -278,61 +280,148 @@ def rescore() -> None:
 
 @click.group()
 def model() -> None:
-    """Train and evaluate the escalation classifier."""
+    """Train, evaluate, promote and watch the escalation model."""
+
+
+def _corpus_dirs() -> dict[str, Path]:
+    data = current_app.config["DEFUSE"].models_dir / "data"
+    return {
+        "train": data / "real" / "train",
+        "test": data / "real" / "test",
+        "synthetic": data / "synthetic" / "train",
+        "synthetic_holdout": data / "synthetic" / "holdout",
+    }
 
 
 @model.command("train")
 @click.option(
     "--data",
     "data_dir",
-    type=click.Path(path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder of labelled JSONL files (default: models/data/train).",
+    help="Folder of labelled JSONL files (default: models/data/real/train).",
+)
+@click.option(
+    "--add",
+    "extra_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="More labelled JSONL to train on, e.g. the output of export-labels (repeatable).",
 )
 @click.option("--version", default=None, help="Artifact version (default: next number).")
 @with_appcontext
-def model_train(data_dir: Path | None, version: str | None) -> None:
-    """Train the classifier and write a versioned artifact under models/escalation/."""
+def model_train(data_dir: Path | None, extra_files: tuple[Path, ...], version: str | None) -> None:
+    """Train a candidate model under models/escalation/<n>/ (promote it to make it live)."""
+    from service.classifier.data import DataFileError
     from service.classifier.train import train_model
+    from service.engine.rules import load_rule_set
 
     settings = current_app.config["DEFUSE"]
-    moderate, high, critical = settings.level_thresholds
-    out = train_model(
-        data_dir or settings.models_dir / "data" / "train",
-        settings.models_dir,
-        version=version,
-        holdout_dir=settings.models_dir / "data" / "holdout",
-        level_thresholds={"moderate": moderate, "high": high, "critical": critical},
-    )
-    click.echo(f"wrote {out}")
+    dirs = _corpus_dirs()
+    train_dir = data_dir or dirs["train"]
+    with tempfile.TemporaryDirectory() as staging:
+        if extra_files:
+            # Train on one folder: the corpus and the added files side by side, unchanged.
+            merged = Path(staging) / "train"
+            merged.mkdir()
+            for path in sorted(train_dir.glob("*.jsonl")):
+                shutil.copyfile(path, merged / path.name)
+            for number, path in enumerate(extra_files):
+                shutil.copyfile(path, merged / f"added-{number}-{path.name}")
+            train_dir = merged
+        try:
+            out = train_model(
+                train_dir,
+                settings.models_dir,
+                load_rule_set(settings.rules_dir),
+                synthetic_dir=dirs["synthetic"],
+                test_dir=dirs["test"],
+                synthetic_holdout_dir=dirs["synthetic_holdout"],
+                version=version,
+            )
+        except (DataFileError, FileExistsError, ValueError) as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"wrote candidate {out}")
+    click.echo(f"make it live with: defuse model promote {out.name}")
 
 
 @model.command("evaluate")
 @click.option(
     "--data",
     "data_file",
-    required=True,
+    default=None,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Labelled JSONL file (default: the frozen real test split).",
+)
+@click.option(
+    "--without-answers", is_flag=True, help="Score as if the form's answers had been left blank."
 )
 @with_appcontext
-def model_evaluate(data_file: Path) -> None:
-    """Score a labelled JSONL file with the full engine (rules + classifier) and print metrics;
-    the last line is roc_auc=<value>."""
+def model_evaluate(data_file: Path | None, without_answers: bool) -> None:
+    """Score labelled reports with the full engine (rules + active model) and print ROC AUC
+    with its bootstrap interval, PR AUC, Brier, and precision and recall at high or above and
+    at critical; the last line is roc_auc=<value>."""
     from service.classifier.data import DataFileError
     from service.classifier.evaluate import evaluate_file, format_report
     from service.scoring import get_risk_engine
 
+    if data_file is None:
+        files = sorted(_corpus_dirs()["test"].glob("*.jsonl"))
+        if len(files) != 1:
+            raise click.ClickException("give --data FILE (no single frozen test split found)")
+        data_file = files[0]
     engine = get_risk_engine()
-
-    def assess(facts):  # type: ignore[no-untyped-def]
-        result = engine.assess(facts)
-        return result.score, result.level
-
     try:
-        result = evaluate_file(data_file, assess)
+        result = evaluate_file(data_file, engine, strip_answers=without_answers)
     except DataFileError as error:
         raise click.ClickException(str(error)) from None
+    click.echo(f"model: {engine.model_version or 'none (rules only)'}")
     click.echo(format_report(result))
+
+
+@model.command("promote")
+@click.argument("version")
+@with_appcontext
+def model_promote(version: str) -> None:
+    """Make a candidate live, only if it is no worse than the active model on the frozen test
+    split (ROC AUC and recall at high or above, paired bootstrap)."""
+    from service.classifier.load import ModelArtifactError
+    from service.classifier.registry import PromotionError, compare_for_promotion, set_active
+    from service.engine.rules import load_rule_set
+
+    settings = current_app.config["DEFUSE"]
+    try:
+        decision = compare_for_promotion(
+            settings.models_dir, version, load_rule_set(settings.rules_dir), _corpus_dirs()["test"]
+        )
+    except (PromotionError, ModelArtifactError) as error:
+        raise click.ClickException(str(error)) from None
+    for comparison in decision.comparisons:
+        click.echo(
+            f"{comparison.metric}: active {comparison.active:.4f}, candidate "
+            f"{comparison.candidate:.4f}, difference 95% CI [{comparison.difference_low:+.4f}, "
+            f"{comparison.difference_high:+.4f}], candidate worse in "
+            f"{comparison.share_worse:.0%} of resamples"
+        )
+    if not decision.accepted:
+        raise click.ClickException(f"not promoted: {decision.reason}")
+    set_active(settings.models_dir, version)
+    click.echo(f"promoted escalation/{version}: {decision.reason}")
+    click.echo("restart the web app and workers, then run `defuse rescore` for open reports")
+
+
+@model.command("drift")
+@click.option("--months", default=12, show_default=True, type=int)
+@with_appcontext
+def model_drift(months: int) -> None:
+    """Score and level distribution by month, calibration on cases closed since, and a
+    warning when either moves beyond its bound. Exits 1 when there is a warning."""
+    from service.drift import drift_report, format_drift
+
+    report = drift_report(months=months)
+    click.echo(format_drift(report))
+    if report.warnings:
+        raise SystemExit(1)
 
 
 @model.command("export-labels")

@@ -74,10 +74,9 @@ class Settings:
     rules_dir: Path = PROJECT_ROOT / "rules"
     guides_dir: Path = PROJECT_ROOT / "guides"
     models_dir: Path = PROJECT_ROOT / "models"
-    # Lowest combined score of moderate, high and critical (as in LevelThresholds and the model
-    # card). Critical sits high on purpose: it pages the on-call lead, so it comes mostly from
-    # the safety rules that force it, not from the classifier alone.
-    level_thresholds: tuple[float, float, float] = (0.3, 0.6, 0.97)
+    # Lowest score of moderate, high and critical. None: the thresholds chosen for the active
+    # model on validation data at training time (see its model card); set only to override.
+    level_thresholds: tuple[float, float, float] | None = None
     hotspot_min_reports: int = 3
     hotspot_window_days: int = 30
     hotspot_boost: float = 0.1
@@ -113,9 +112,7 @@ class Settings:
         defaults = cls()
         thresholds = _env_list(env, "DEFUSE_LEVEL_THRESHOLDS", ())
         try:
-            level_thresholds = (
-                tuple(float(t) for t in thresholds) if thresholds else defaults.level_thresholds
-            )
+            level_thresholds = tuple(float(t) for t in thresholds) if thresholds else None
         except ValueError:
             raise ConfigError("DEFUSE_LEVEL_THRESHOLDS must be three numbers") from None
         sla = dict(defaults.sla_hours)
@@ -201,8 +198,10 @@ class Settings:
                 raise ConfigError("DEFUSE_ENCRYPTION_KEYS must be set in production")
             if not self.hash_key:
                 raise ConfigError("DEFUSE_HASH_KEY must be set in production")
-        low, high, critical = self.level_thresholds
-        if not 0 < low < high < critical < 1:
+        thresholds = self.level_thresholds
+        if thresholds is not None and not (
+            len(thresholds) == 3 and 0 < thresholds[0] < thresholds[1] < thresholds[2] < 1
+        ):
             raise ConfigError("DEFUSE_LEVEL_THRESHOLDS must be three ascending numbers in (0, 1)")
         if self.anonymity_k < 3:
             raise ConfigError("DEFUSE_ANONYMITY_K must be at least 3")

@@ -20,23 +20,23 @@ MODEL_NAME = "escalation"
 
 
 def build_risk_engine(app: Flask):  # type: ignore[no-untyped-def]
-    from service.classifier.load import latest_model_dir, load_model
+    from service.classifier.load import load_model
+    from service.classifier.registry import active_model_dir, model_thresholds
     from service.engine.risk import LevelThresholds, RiskEngine
     from service.engine.rules import load_rule_set
 
     settings = app.config["DEFUSE"]
     rules = load_rule_set(settings.rules_dir)
-    model_dir = latest_model_dir(settings.models_dir, MODEL_NAME)
+    model_dir = active_model_dir(settings.models_dir, MODEL_NAME)
     model = load_model(model_dir) if model_dir else None
     if model is None:
-        log.warning("no classifier artifact under %s: scoring with rules only", settings.models_dir)
-    moderate, high, critical = settings.level_thresholds
-    return RiskEngine(
-        rules,
-        model,
-        LevelThresholds(moderate=moderate, high=high, critical=critical),
-        hotspot_boost=settings.hotspot_boost,
-    )
+        log.warning("no active classifier under %s: scoring with rules only", settings.models_dir)
+    if settings.level_thresholds is not None:
+        moderate, high, critical = settings.level_thresholds
+        thresholds = LevelThresholds(moderate=moderate, high=high, critical=critical)
+    else:
+        thresholds = model_thresholds(model) if model is not None else LevelThresholds()
+    return RiskEngine(rules, model, thresholds, hotspot_boost=settings.hotspot_boost)
 
 
 def get_risk_engine(app: Flask | None = None):  # type: ignore[no-untyped-def]

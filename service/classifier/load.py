@@ -23,7 +23,6 @@ from service.classifier.artifact import (
     MODEL_FILE,
     MODEL_NAME,
     major_minor,
-    numbered_versions,
 )
 from service.classifier.model import EscalationModel
 
@@ -72,15 +71,6 @@ def load_model(path: Path) -> EscalationModel:
         return EscalationModel(pipeline, version, metadata)
     except (TypeError, KeyError, AttributeError, IndexError) as error:
         raise ModelArtifactError(f"{model_file}: not an escalation pipeline ({error})") from None
-
-
-def latest_model_dir(root: Path, name: str = MODEL_NAME) -> Path | None:
-    """The highest integer version under root/<name>/ that has a model file, or None."""
-    for version in reversed(numbered_versions(root / name)):
-        candidate = root / name / str(version)
-        if (candidate / MODEL_FILE).is_file() and (candidate / METADATA_FILE).is_file():
-            return candidate
-    return None
 
 
 def _read_metadata(path: Path) -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-HOLDOUT = Path(__file__).resolve().parents[2] / "models" / "data" / "holdout"
+HOLDOUT = Path(__file__).resolve().parents[2] / "models" / "data" / "synthetic" / "holdout"
 
 
 def figure(report: str, pattern: str) -> float:
