@@ -23,6 +23,7 @@ from service.cases.service import MAX_ID
 from service.db import ApiToken, AuditEvent, Case, Notification, OrgUnit, User, utcnow
 from service.db.cases import OPEN_STATUSES
 from service.db.people import CASE_WORKER_ROLES, ROLES
+from service.drift import drift_report
 from service.extensions import db
 from service.people import PeopleError, create_user, update_profile
 from service.vocab import CATEGORIES, LANGUAGES
@@ -40,7 +41,8 @@ def _no_store(response):  # type: ignore[no-untyped-def]
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"when": when}
+    # Every admin page shows when the live model has drifted (service/drift.py).
+    return {"when": when, "drift_warnings": drift_report().warnings}
 
 
 def _page() -> int:
