@@ -11,14 +11,12 @@ trainer, so the figure always includes a classifier.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
-    BENCH_DIR,
     DEFAULT_REDIS_URL,
     PATHS_DATABASE_URL,
     ROOT,
@@ -38,28 +36,14 @@ TARGET_RATIO = 3.0
 
 
 def models_dir_with_artifact() -> tuple[Path, str]:
-    """The repository's models/ if it holds a trained classifier, else a bench copy that
-    does (trained once, reused by later runs)."""
-    from service.classifier.load import latest_model_dir
-    from service.scoring import MODEL_NAME
+    """The repository's models/, which ships an active (promoted) classifier."""
+    from service.classifier.registry import active_version
 
     repo_models = ROOT / "models"
-    if latest_model_dir(repo_models, MODEL_NAME):
-        return repo_models, "the repository's"
-    bench_models = BENCH_DIR / ".data" / "models"
-    if not latest_model_dir(bench_models, MODEL_NAME):
-        from service.classifier.train import train_model
-
-        shutil.rmtree(bench_models, ignore_errors=True)
-        (bench_models / "data").mkdir(parents=True)
-        for part in ("train", "holdout"):
-            shutil.copytree(repo_models / "data" / part, bench_models / "data" / part)
-        train_model(
-            bench_models / "data" / "train",
-            bench_models,
-            holdout_dir=bench_models / "data" / "holdout",
-        )
-    return bench_models, "trained by the bench into bench/.data/models (none in models/ yet)"
+    version = active_version(repo_models)
+    if version is None:
+        raise SystemExit("no active model in models/escalation/ACTIVE: promote one first")
+    return repo_models, f"the repository's active escalation/{version}"
 
 
 def _time_each(func: Callable[[Any], Any], items: Sequence[Any]) -> list[float]:
@@ -119,7 +103,7 @@ def main(
     rows = [corpus[i % len(corpus)] for i in range(count)]
     facts = [ReportFacts.from_mapping(row) for row in rows]
     texts = [row["text"] for row in rows]
-    floor = _floor_pipeline(corpus_rows(("train",)))
+    floor = _floor_pipeline(corpus_rows(("real/train", "synthetic/train")))
 
     def floor_one(text: str) -> Any:
         return floor.predict_proba([text])
@@ -133,7 +117,9 @@ def main(
     engine_batch = _time_batches(engine.assess_many, facts)
     floor_batch = _time_batches(floor.predict_proba, texts)
     rules_only = _time_each(engine.rules.evaluate, facts)
-    model_only = _time_each(engine.model.predict, facts) if engine.model else []
+    fired = [[hit.rule_id for hit in engine.rules.evaluate(f)] for f in facts]
+    pairs = list(zip(facts, fired, strict=True))
+    model_only = _time_each(lambda pair: engine.model.predict(*pair), pairs) if engine.model else []
 
     def p(values: list[float], q: float) -> float:
         return percentile(values, q)

@@ -292,7 +292,9 @@ def table_count(app: Flask, model: Any) -> int:
 # --- the report corpus ----------------------------------------------------------------------
 
 
-def corpus_rows(parts: Sequence[str] = ("holdout", "train")) -> list[dict[str, Any]]:
+def corpus_rows(
+    parts: Sequence[str] = ("real/train", "synthetic/holdout", "synthetic/train"),
+) -> list[dict[str, Any]]:
     """The labelled reports under models/data/, as dicts (POST /api/v1/reports fields plus
     the label `escalated`)."""
     rows: list[dict[str, Any]] = []
