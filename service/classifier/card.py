@@ -113,7 +113,7 @@ def render_model_card(inputs: CardInputs) -> str:
         "## Model",
         "",
         f"- Text: tf-idf of word {tuple(features['text']['words']['ngram_range'])}-grams "
-        "without function words (negations kept) and within-word character "
+        "and within-word character "
         f"{tuple(features['text']['chars']['ngram_range'])}-grams (`char_wb`), sublinear tf.",
         "- The form's answers, one-hot: "
         + ", ".join(features["fields"])

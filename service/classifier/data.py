@@ -33,7 +33,7 @@ class LabelledReport:
     escalated: bool
     source: str  # "<file name>:<line number>", to point at a line without quoting it
     # What must never sit on both sides of a split: the web domain the account was written
-    # from (its `source` address), or the file name for lines without one.
+    # from (its `source` address); a line without one (an exported case) is its own group.
     group: str = ""
 
     @property
@@ -107,7 +107,8 @@ def _parse_line(line: str, file_name: str, number: int) -> LabelledReport:
         facts=ReportFacts.from_mapping(record),
         escalated=bool(record["escalated"]),
         source=f"{file_name}:{number}",
-        group=(source_domain(address) if isinstance(address, str) else "") or file_name,
+        group=(source_domain(address) if isinstance(address, str) else "")
+        or f"{file_name}:{number}",
     )
 
 

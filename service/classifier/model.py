@@ -176,12 +176,10 @@ class _LinearExplainer:
         chars: TfidfVectorizer = features.named_transformers_[CHARS]
         fields: DictVectorizer = features.named_transformers_[FIELDS]
         self._words = _text_block(words, coef[blocks[WORDS]])
-        if words.analyzer != "word":
-            raise TypeError("the explainer expects a word analyzer")
+        if words.analyzer != "word" or words.stop_words is not None:
+            raise TypeError("the explainer expects a word analyzer without stop words")
         self._word_preprocessor: Callable[[str], str] = words.build_preprocessor()
         self._word_tokenizer: Callable[[str], list[str]] = words.build_tokenizer()
-        # As TfidfVectorizer does: stop words leave the token list before n-grams are formed.
-        self._stop_words: frozenset[str] = frozenset(words.get_stop_words() or ())
         self._word_ngram_range: tuple[int, int] = words.ngram_range
         # n-grams as token tuples: counting tuples skips building the joined strings
         # (tokens never contain spaces, so "sick leave" <-> ("sick", "leave") exactly).
@@ -247,8 +245,6 @@ class _LinearExplainer:
 
     def _word_evidence(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         tokens = self._word_tokenizer(self._word_preprocessor(text))
-        if self._stop_words:
-            tokens = [token for token in tokens if token not in self._stop_words]
         low, high = self._word_ngram_range
         counts: Counter[tuple[str, ...]] = Counter()
         for n in range(low, high + 1):

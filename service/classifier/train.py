@@ -83,9 +83,9 @@ from service.engine.rules import RuleSet
 @dataclass(frozen=True, slots=True)
 class TrainSettings:
     cv_folds: int = 5
-    c_grid: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0)
-    fields_weight_grid: tuple[float, ...] = (0.3, 1.0)
-    rules_weight_grid: tuple[float, ...] = (0.25, 0.5, 1.0)
+    c_grid: tuple[float, ...] = (1.0, 3.0, 10.0)
+    fields_weight_grid: tuple[float, ...] = (0.1, 0.3)
+    rules_weight_grid: tuple[float, ...] = (0.1, 0.25, 0.5)
     # Try training with the synthetic corpus added, and without; keep what scores better.
     synthetic_grid: tuple[bool, ...] = (False, True)
     # Share of synthetic reports whose form answers are dropped before training: in the

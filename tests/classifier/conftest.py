@@ -63,7 +63,7 @@ def corpus_lines(count: int, seed: int) -> list[dict[str, object]]:
                 "urgency": "normal",
                 "language": "en",
                 "outcome": "grievance" if noisy_label else "resolved_informally",
-                "source": SOURCES[index % len(SOURCES)].format(seed * 1000 + index),
+                "source": SOURCES[(index // 2) % len(SOURCES)].format(seed * 1000 + index),
             }
         )
     return lines

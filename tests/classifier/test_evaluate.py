@@ -98,3 +98,45 @@ def test_last_line_format_is_four_decimals(tmp_path: Path) -> None:
     path = _write(tmp_path / "mixed.jsonl", [json.dumps(r) for r in records])
     last = format_report(evaluate_file(path, _by_keyword)).splitlines()[-1]
     assert re.fullmatch(r"roc_auc=\d\.\d{4}", last)
+
+
+def _by_answers(facts: ReportFacts) -> tuple[float, str]:
+    """Stand-in engine that only reads the form: formal action is high, anything else low."""
+    return (0.8, "high") if facts.desired_outcome == "formal_action" else (0.2, "low")
+
+
+def test_without_answers_scores_the_text_as_if_the_form_were_blank(tmp_path: Path) -> None:
+    records = [
+        {"text": "a", "escalated": True, "desired_outcome": "formal_action", "urgency": "urgent"},
+        {"text": "b", "escalated": True, "desired_outcome": "formal_action"},
+        {"text": "c", "escalated": False, "desired_outcome": "be_heard", "duration": "days"},
+    ]
+    path = _write(tmp_path / "answers.jsonl", [json.dumps(r) for r in records])
+    given = evaluate_file(path, _by_answers, resamples=200)
+    assert given.roc_auc == 1.0 and given.high_or_above.recall == 1.0
+    assert given.answers == "as given"
+    blank = evaluate_file(path, _by_answers, strip_answers=True, resamples=200)
+    assert blank.roc_auc == 0.5 and blank.high_or_above.recall == 0.0
+    assert "form answers: removed" in format_report(blank)
+
+
+def test_report_has_a_bootstrap_interval_around_the_auc(tmp_path: Path) -> None:
+    records = [
+        {
+            "text": ("tribunal" if i % 4 == 0 else "grievance" if i % 4 == 1 else "calm"),
+            "escalated": i % 4 != 3 and i % 5 != 0,
+        }
+        for i in range(40)
+    ]
+    path = _write(tmp_path / "many.jsonl", [json.dumps(r) for r in records])
+    result = evaluate_file(path, _by_keyword, resamples=500)
+    assert result.roc_auc_low < result.roc_auc < result.roc_auc_high
+    assert result.roc_auc_low >= 0.0 and result.roc_auc_high <= 1.0
+    line = next(x for x in format_report(result).splitlines() if x.startswith("roc_auc_95ci="))
+    assert line == (
+        f"roc_auc_95ci=[{result.roc_auc_low:.4f}, {result.roc_auc_high:.4f}] (bootstrap)"
+    )
+    assert json.loads(json.dumps(result.as_dict()))["roc_auc_95ci"] == [
+        round(result.roc_auc_low, 4),
+        round(result.roc_auc_high, 4),
+    ]

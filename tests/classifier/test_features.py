@@ -48,6 +48,7 @@ def test_feature_frame_has_text_fields_and_rules_columns() -> None:
 
 def test_function_words_are_never_reasons_but_negations_stay_words() -> None:
     assert is_function_word("the") and is_function_word("to the")
+    assert is_function_word("they're") and is_function_word("I’ve")
     assert not is_function_word("not") and not is_function_word("didn")
     assert not is_function_word("tribunal") and not is_function_word("the tribunal")
 

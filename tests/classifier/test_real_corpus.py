@@ -92,4 +92,4 @@ def test_the_trainer_reads_both_splits_with_domains_as_groups() -> None:
     train = read_labelled_dir(REAL / "train")
     test = read_labelled_dir(REAL / "test")
     assert {r.group for r in train}.isdisjoint({r.group for r in test})
-    assert all("." in r.group for r in train + test)  # domains, not file names
+    assert all("." in r.group and ":" not in r.group for r in train + test)  # domains, not lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +28,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory, trained_dir: Path, rules)
     shutil.copytree(trained_dir, models / "escalation" / "1")
     noisy = corpus_lines(60, seed=21)
     for index, record in enumerate(noisy):
-        record["escalated"] = (index // 2) % 2 == 0  # unrelated to the wording
+        record["escalated"] = index % 3 == 0  # unrelated to the wording
     write_jsonl(models / "noisy" / "train.jsonl", noisy)
     train_model(models / "noisy", models, rules, version="2", settings=FAST_SETTINGS)
     return models
@@ -121,3 +122,44 @@ def test_cli_promote_refuses_with_its_reason(app, registry: Path, corpus_dirs, t
     assert accepted.exit_code == 0, accepted.output
     assert "promoted escalation/3" in accepted.output
     assert active_version(models) == "3"
+
+
+def test_cli_train_adds_exported_labels_and_writes_a_candidate(app, corpus_dirs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    train_dir, test_dir = corpus_dirs
+    models = tmp_path / "models"
+    shutil.copytree(train_dir, models / "data" / "real" / "train")
+    shutil.copytree(test_dir, models / "data" / "real" / "test")
+    exported = write_jsonl(tmp_path / "labels.jsonl", corpus_lines(12, seed=31))
+    app.config["DEFUSE"] = replace(app.config["DEFUSE"], models_dir=models)
+
+    result = app.test_cli_runner().invoke(args=["model", "train", "--add", str(exported)])
+
+    assert result.exit_code == 0, result.output
+    assert "wrote candidate" in result.output and "defuse model promote 1" in result.output
+    meta = json.loads((models / "escalation" / "1" / "metadata.json").read_text())
+    assert meta["training_data"]["n"] == 60 + 12
+    assert any("added-0-labels.jsonl" in name for name in meta["training_data"]["files"])
+    assert meta["metrics"]["test"]["n"] == 20
+    assert active_version(models) is None  # a candidate, not live
+
+
+def test_cli_evaluate_defaults_to_the_frozen_test_split(
+    app, registry, corpus_dirs, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    models = tmp_path / "models"
+    shutil.copytree(registry / "escalation", models / "escalation")
+    _, test_dir = corpus_dirs
+    shutil.copytree(test_dir, models / "data" / "real" / "test")
+    set_active(models, "1")
+    app.config["DEFUSE"] = replace(app.config["DEFUSE"], models_dir=models)
+    app.extensions.pop("defuse.risk_engine", None)
+    runner = app.test_cli_runner()
+
+    given = runner.invoke(args=["model", "evaluate"])
+    blank = runner.invoke(args=["model", "evaluate", "--without-answers"])
+
+    assert given.exit_code == 0 and blank.exit_code == 0, given.output + blank.output
+    assert "model: escalation/1" in given.output and "data: test.jsonl" in given.output
+    assert "form answers: as given" in given.output and "form answers: removed" in blank.output
+    assert given.output.splitlines()[-1].startswith("roc_auc=")
+    assert given.output != blank.output
