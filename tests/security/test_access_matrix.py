@@ -213,6 +213,9 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("POST", "/login/second-factor"): Call(
         "/login/second-factor", everyone(TO_LOGIN), form=fixed(code="123456")
     ),
+    # Single sign-on is not configured in this app: its routes say so.
+    ("GET", "/login/oidc"): Call("/login/oidc", everyone(404)),
+    ("GET", "/login/oidc/callback"): Call("/login/oidc/callback?code=x&state=y", everyone(404)),
     # --- a signed-in user's own second factor (lead, hr_analyst and admin already have one) ---
     ("GET", "/account/second-factor"): Call(
         "/account/second-factor", staff_page(**dict.fromkeys(STAFF, 200))
