@@ -361,6 +361,10 @@ def second_factor_setup():  # type: ignore[no-untyped-def]
         return redirect(url_for("auth.login", next=request.path))
     if not during_sign_in and session.get("method") == METHOD_SSO:
         return render_template("auth/second_factor_sso.html")
+    if user.has_second_factor and during_sign_in:
+        # Set up meanwhile (in another tab): what is owed now is a code.
+        session["pending"] = {**session["pending"], "step": STEP_CODE}
+        return redirect(url_for("auth.second_factor_code"))
     if user.has_second_factor:
         if request.method == "POST":
             abort(409, "A second factor is already set up for this account.")

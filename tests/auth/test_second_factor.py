@@ -294,3 +294,15 @@ def test_codes_are_rate_limited_per_account_like_passwords(limited_app):
         for browser, token in pending * 2
     ]
     assert answers == [401, 401, 401, 429]
+
+
+def test_enrolled_in_another_tab_the_pending_sign_in_asks_for_a_code(app, org):
+    new_account("lead")
+    first, second = app.test_client(), app.test_client()
+    password_step(first, "new.lead@demo.defuse", NEW_PASSWORD)
+    password_step(second, "new.lead@demo.defuse", NEW_PASSWORD)
+    enrol_second_factor(first)
+    response = second.get("/account/second-factor")
+    assert response.headers["Location"] == "/login/second-factor"
+    code = fresh_code("new.lead@demo.defuse")
+    assert post_form(second, "/login/second-factor", {"code": code}).status_code == 302
