@@ -2,7 +2,8 @@
 #   make run    set up, migrate a SQLite database, seed a demo organisation, serve on localhost
 #   make test   set up and run the whole test suite (rule examples, then pytest)
 # Everything is installed into .venv; nothing outside this folder is touched, except that
-# `make test` installs Debian's chromium and redis-server for the tests when missing.
+# `make test` installs Debian's chromium, redis-server, nodejs and npm for the tests when missing,
+# and the test OpenID provider's npm packages (tests/oidc, from its lock file).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -20,6 +21,12 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# The real OpenID provider the single sign-on tests sign in through.
+OIDC_DIR := tests/oidc
+$(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package-lock.json
+	cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: install
 	$(BIN)/defuse db upgrade
 	$(BIN)/defuse seed-demo
@@ -29,7 +36,8 @@ worker: install
 	$(BIN)/defuse worker
 
 test: install
-	scripts/ensure-tools chromium redis-server
+	scripts/ensure-tools chromium redis-server node=nodejs npm
+	$(MAKE) --no-print-directory $(OIDC_DIR)/node_modules/.installed
 	$(BIN)/defuse rules test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -46,4 +54,4 @@ bench: install $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache $(OIDC_DIR)/node_modules

@@ -46,13 +46,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     queue.init_app(app)
 
-    from service import api, auth, health
+    from service import api, auth, health, sso
     from service.admin import views as admin_views
     from service.analytics import views as analytics_views
     from service.cases import views as case_views
     from service.intake import views as intake_views
 
     auth.init_app(app)
+    sso.init_app(app)
     app.register_blueprint(intake_views.bp)
     app.register_blueprint(case_views.bp)
     app.register_blueprint(admin_views.bp)

@@ -3,7 +3,12 @@ for the API. Reporters never sign in; they hold a receipt code.
 
 Sessions: a fresh session (new random id) at sign-in, ended after inactivity and after an
 absolute lifetime, and ended everywhere when the account's session generation changes
-(password reset, deactivation).
+(password reset, second-factor reset, deactivation).
+
+Signing in with a password has two steps for accounts with a second factor, or whose role
+requires one: the password opens only a pending session, good for the code (or enrolment)
+step and nothing else. Single sign-on (service/sso.py) opens a full session directly: the
+organisation's identity provider is then responsible for the second factor.
 """
 
 from __future__ import annotations
@@ -13,8 +18,6 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import (
     Blueprint,
     Flask,
@@ -22,6 +25,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -30,7 +34,9 @@ from flask import (
 )
 from werkzeug.exceptions import Forbidden, Unauthorized
 
+from service import passwords, second_factor
 from service.audit import record
+from service.config import Settings
 from service.db import ApiToken, User, utcnow
 from service.extensions import db, limiter
 from service.privacy import keyed_hash
@@ -38,25 +44,34 @@ from service.privacy import keyed_hash
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# How a session was opened (kept in it, and checked on every request).
+METHOD_PASSWORD = "password"  # noqa: S105 - a label, not a secret
+METHOD_PASSWORD_TOTP = "password+totp"  # noqa: S105
+METHOD_PASSWORD_RECOVERY = "password+recovery-code"  # noqa: S105
+METHOD_SSO = "sso"
+PASSWORD_METHODS = (METHOD_PASSWORD, METHOD_PASSWORD_TOTP, METHOD_PASSWORD_RECOVERY)
+# What a half-signed-in session still owes, and how long it may take.
+STEP_CODE = "code"
+STEP_ENROL = "enrol"
+PENDING_SECONDS = 10 * 60
+
 TOKEN_PURPOSE = "api-token"  # noqa: S105 - a label for the keyed hash, not a secret
 TOKEN_PREFIX = "dfs_"  # noqa: S105 - the visible prefix of every token, not a secret
 # Verifying against this when the account does not exist keeps timing the same either way.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+_DUMMY_HASH = passwords.hash_secret(secrets.token_hex(16))
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return passwords.hash_secret(password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    if user is None or user.password_hash == passwords.NO_PASSWORD:
+        passwords.verify_secret(_DUMMY_HASH, password)  # the same time as a real check
         return False
-    if user is None:
+    if not passwords.verify_secret(user.password_hash, password):
         return False
-    if _hasher.check_needs_rehash(user.password_hash):
+    if passwords.needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return True
 
@@ -85,11 +100,29 @@ def _user_from_token(header: str) -> User | None:
     return row.user
 
 
+def _settings() -> Settings:
+    return current_app.config["DEFUSE"]
+
+
+def sign_in_complete(user: User, method: str) -> bool:
+    """Whether a session opened by this method still satisfies today's sign-in policy: a
+    required second factor, local passwords switched off. Checked on every request, so a
+    policy or role change takes effect at once, not when old sessions expire."""
+    settings = _settings()
+    if method == METHOD_SSO:
+        return settings.oidc_enabled
+    if not settings.password_allowed_for(user.email):
+        return False
+    if second_factor.required_for(user, settings.totp_required_roles):
+        return method in (METHOD_PASSWORD_TOTP, METHOD_PASSWORD_RECOVERY)
+    return method in PASSWORD_METHODS
+
+
 def _user_from_session() -> User | None:
     user_id = session.get("uid")
     if user_id is None:
         return None
-    settings = current_app.config["DEFUSE"]
+    settings = _settings()
     now = utcnow().timestamp()
     started, seen = session.get("started", 0), session.get("seen", 0)
     if (
@@ -99,7 +132,12 @@ def _user_from_session() -> User | None:
         session.clear()
         return None
     user = db.session.get(User, user_id)
-    if user is None or not user.active or user.session_generation != session.get("gen"):
+    if (
+        user is None
+        or not user.active
+        or user.session_generation != session.get("gen")
+        or not sign_in_complete(user, session.get("method", ""))
+    ):
         session.clear()
         return None
     session["seen"] = now
@@ -119,17 +157,56 @@ def load_user() -> None:
         g.user = _user_from_session()
 
 
-def start_session(user: User) -> None:
+def start_session(user: User, method: str) -> None:
     session.clear()  # a fresh session: nothing from before sign-in carries over
     now = utcnow().timestamp()
     session.update(
         sid=secrets.token_urlsafe(16),
         uid=user.id,
         gen=user.session_generation,
+        method=method,
         started=now,
         seen=now,
     )
     session.permanent = True
+
+
+# --- between the password and the second factor -----------------------------------------------
+# After a right password, the session holds only `pending`: the account, what is still owed
+# (a code, or enrolment) and where to go next. No page but that step and sign-out accepts it.
+
+
+def _start_pending(user: User, step: str, target: str) -> None:
+    session.clear()
+    session["pending"] = {
+        "uid": user.id,
+        "gen": user.session_generation,
+        "step": step,
+        "next": target,
+        "at": utcnow().timestamp(),
+    }
+
+
+def pending_user(step: str) -> User | None:
+    pending = session.get("pending")
+    if not isinstance(pending, dict) or pending.get("step") != step:
+        return None
+    if utcnow().timestamp() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        session.pop("pending", None)
+        return None
+    user = db.session.get(User, pending.get("uid"))
+    if user is None or not user.active or user.session_generation != pending.get("gen"):
+        session.pop("pending", None)
+        return None
+    return user
+
+
+def _finish_pending(user: User, method: str) -> str:
+    """Open the full session for a pending sign-in; returns where to go."""
+    target = (session.get("pending") or {}).get("next") or home_for(user)
+    start_session(user, method)
+    record("staff.signed_in", actor_id=user.id, actor_kind="staff", method=method)
+    return target
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:
@@ -139,6 +216,11 @@ def roles_required(*roles: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if g.get("user") is None:
+                # Halfway through signing in: back to the step that is still owed.
+                if pending_user(STEP_ENROL) is not None:
+                    return redirect(url_for("auth.second_factor_setup"))
+                if pending_user(STEP_CODE) is not None:
+                    return redirect(url_for("auth.second_factor_code"))
                 return redirect(url_for("auth.login", next=request.path))
             if roles and g.user.role not in roles:
                 abort(403)
@@ -164,28 +246,195 @@ def _login_key() -> str:
     return keyed_hash((request.form.get("email") or "").strip().lower(), "login-throttle")
 
 
+def _second_factor_key() -> str:
+    # The account is known from the password step (or the session): codes are limited per
+    # account as passwords are, so many addresses cannot share out the guessing.
+    pending = session.get("pending")
+    account = pending.get("uid") if isinstance(pending, dict) else session.get("uid")
+    return keyed_hash(str(account or ""), "second-factor-throttle")
+
+
+def _sign_in_limit() -> str:
+    return _settings().rate_limit_login
+
+
+def _local_target() -> str:
+    target = request.args.get("next") or ""
+    # Only local paths: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        return ""
+    return target
+
+
+def _login_page(error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    settings = _settings()
+    return (
+        render_template(
+            "auth/login.html",
+            error=error,
+            sso_enabled=settings.oidc_enabled,
+            passwords=settings.local_sign_in,
+            next_path=_local_target(),
+        ),
+        status,
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["DEFUSE"].rate_limit_login, methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["DEFUSE"].rate_limit_login, methods=["POST"], key_func=_login_key
-)
+@limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"], key_func=_login_key)
 def login():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return _login_page()
+    settings = _settings()
+    email = (request.form.get("email") or "").strip().lower()
+    password = request.form.get("password") or ""
+    if not settings.password_allowed_for(email):
+        return _login_page(
+            "Password sign-in is switched off here: use “Sign in with your organisation”.", 403
+        )
+    user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
+    if not (verify_password(user, password) and user is not None and user.active):
+        return _login_page("That email and password do not match an active account.", 401)
+    target = _local_target()
+    if user.has_second_factor:
+        _start_pending(user, STEP_CODE, target)
+        db.session.commit()  # a rehashed password
+        return redirect(url_for("auth.second_factor_code"))
+    if second_factor.required_for(user, settings.totp_required_roles):
+        _start_pending(user, STEP_ENROL, target)
+        db.session.commit()
+        return redirect(url_for("auth.second_factor_setup"))
+    start_session(user, METHOD_PASSWORD)
+    record("staff.signed_in", actor_id=user.id, actor_kind="staff", method=METHOD_PASSWORD)
+    db.session.commit()
+    return redirect(target or home_for(user))
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"], key_func=_second_factor_key)
+def second_factor_code():  # type: ignore[no-untyped-def]
+    """The code step: a code from the authenticator app, or one recovery code."""
+    user = pending_user(STEP_CODE)
+    if user is None:
+        return redirect(url_for("auth.login"))
     error = None
     if request.method == "POST":
-        email = (request.form.get("email") or "").strip().lower()
-        password = request.form.get("password") or ""
-        user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
-        if verify_password(user, password) and user is not None and user.active:
-            start_session(user)
-            record("staff.signed_in", actor_id=user.id, actor_kind="staff")
+        code = request.form.get("code") or ""
+        recovery = request.form.get("recovery_code") or ""
+        if code.strip() and second_factor.check_code(user, code):
+            target = _finish_pending(user, METHOD_PASSWORD_TOTP)
             db.session.commit()
-            target = request.args.get("next") or ""
-            # Only local paths: never an open redirect.
-            if not target.startswith("/") or target.startswith("//"):
-                target = home_for(user)
             return redirect(target)
-        error = "That email and password do not match an active account."
-    return render_template("auth/login.html", error=error), (401 if error else 200)
+        if recovery.strip() and second_factor.use_recovery_code(user, recovery):
+            target = _finish_pending(user, METHOD_PASSWORD_RECOVERY)
+            left = second_factor.recovery_codes_left(user)
+            db.session.commit()
+            flash(
+                f"You used a recovery code; {left} left. If your authenticator is lost, set up a "
+                "new one on your second-factor page."
+            )
+            return redirect(target)
+        error = "That code is not right, or was already used. Try the newest code."
+    return (
+        render_template("auth/second_factor.html", error=error, email=user.email),
+        401 if error else 200,
+    )
+
+
+def _setup_user() -> tuple[User | None, bool]:
+    """Who is setting up a second factor: someone halfway through signing in (who must), or a
+    signed-in user (who may)."""
+    user = pending_user(STEP_ENROL)
+    if user is not None:
+        return user, True
+    return g.get("user"), False
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"], key_func=_second_factor_key)
+def second_factor_setup():  # type: ignore[no-untyped-def]
+    user, during_sign_in = _setup_user()
+    if user is None:
+        return redirect(url_for("auth.login", next=request.path))
+    if not during_sign_in and session.get("method") == METHOD_SSO:
+        return render_template("auth/second_factor_sso.html")
+    if user.has_second_factor and during_sign_in:
+        # Set up meanwhile (in another tab): what is owed now is a code.
+        session["pending"] = {**session["pending"], "step": STEP_CODE}
+        return redirect(url_for("auth.second_factor_code"))
+    if user.has_second_factor:
+        if request.method == "POST":
+            abort(409, "A second factor is already set up for this account.")
+        left = second_factor.recovery_codes_left(user)
+        return render_template("auth/second_factor_status.html", user=user, codes_left=left)
+    secret = second_factor.start_enrolment(user)
+    error = None
+    if request.method == "POST":
+        codes = second_factor.confirm_enrolment(user, request.form.get("code") or "")
+        if codes is not None:
+            target = (
+                _finish_pending(user, METHOD_PASSWORD_TOTP)
+                if during_sign_in
+                else url_for("auth.second_factor_setup")
+            )
+            if not during_sign_in:
+                # Now that the account has a second factor, this session must have used it.
+                session["method"] = METHOD_PASSWORD_TOTP
+            db.session.commit()
+            return _show_recovery_codes(codes, target)
+        error = "That code does not match. Check the time on your phone and try the newest code."
+    db.session.commit()  # the secret being enrolled, so a reload shows the same QR code
+    uri = second_factor.provisioning_uri(user, secret)
+    return (
+        render_template(
+            "auth/second_factor_setup.html",
+            error=error,
+            required=during_sign_in,
+            qr_code=second_factor.qr_code_svg(uri),
+            secret=second_factor.grouped(secret),
+            account=user.email,
+            issuer=second_factor.ISSUER_NAME,
+        ),
+        422 if error else 200,
+    )
+
+
+@bp.post("/account/recovery-codes")
+@limiter.limit(_sign_in_limit)
+@limiter.limit(_sign_in_limit, key_func=_second_factor_key)
+@roles_required()
+def new_recovery_codes():  # type: ignore[no-untyped-def]
+    """New recovery codes (the old ones stop working), against a current code."""
+    user = g.user
+    if not user.has_second_factor:
+        return redirect(url_for("auth.second_factor_setup"))
+    if not second_factor.check_code(user, request.form.get("code") or ""):
+        db.session.rollback()
+        left = second_factor.recovery_codes_left(user)
+        return (
+            render_template(
+                "auth/second_factor_status.html",
+                user=user,
+                codes_left=left,
+                error="That code is not right, or was already used.",
+            ),
+            401,
+        )
+    codes = second_factor.issue_recovery_codes(user)
+    db.session.commit()
+    return _show_recovery_codes(codes, url_for("auth.second_factor_setup"))
+
+
+def _show_recovery_codes(codes: list[str], next_url: str):  # type: ignore[no-untyped-def]
+    # Shown once, on a page that is never cached; only their hashes are kept.
+    response = make_response(
+        render_template("auth/recovery_codes.html", codes=codes, next_url=next_url)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/logout")

@@ -36,6 +36,7 @@ def register_commands(app: Flask) -> None:
         run,
         worker,
         seed_demo,
+        demo_code,
         users,
         tokens,
         rules,
@@ -115,6 +116,17 @@ def seed_demo(reports: int) -> None:
 # --- people -----------------------------------------------------------------------------------
 
 
+@click.command("demo-code")
+@with_appcontext
+def demo_code() -> None:
+    """Print the current second-factor code of the demo staff (refused in production)."""
+    from service.demo import demo_code as current_demo_code
+
+    if current_app.config["DEFUSE"].production:
+        raise click.ClickException("there are no demo accounts in production")
+    click.echo(current_demo_code())
+
+
 @click.group()
 def users() -> None:
     """Manage staff accounts."""
@@ -127,6 +139,7 @@ def users() -> None:
 )
 @click.option("--name", default="")
 @click.option("--password", default=None, help="Prompted for if not given.")
+@click.option("--sso-only", is_flag=True, help="No password: signs in only with single sign-on.")
 @click.option("--org-unit", type=int, default=None, help="Org unit id of a Trust Leader.")
 @click.option("--categories", default="", help="Comma-separated concern categories.")
 @click.option("--languages", default="en", show_default=True)
@@ -137,6 +150,7 @@ def users_create(
     role: str,
     name: str,
     password: str | None,
+    sso_only: bool,
     org_unit: int | None,
     categories: str,
     languages: str,
@@ -145,7 +159,12 @@ def users_create(
     """Create a staff account."""
     from service.people import PeopleError, create_user
 
-    if password is None:
+    if sso_only:
+        if password is not None:
+            raise click.UsageError("--sso-only and --password exclude each other")
+        if not current_app.config["DEFUSE"].oidc_enabled:
+            raise click.UsageError("--sso-only needs single sign-on (DEFUSE_OIDC_ISSUER)")
+    elif password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = create_user(

@@ -6,18 +6,22 @@ refuses unsafe production settings. Tests build Settings directly with `dataclas
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 
-from service.vocab import LEVELS
+from service.vocab import LEVELS, STAFF_ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - marker refused in production by check()
 
 ENVIRONMENTS = ("development", "test", "production")
+# Who may sign in with a local password: everyone, nobody (single sign-on only), or only the
+# named break-glass admin, for when the organisation's identity provider is down.
+LOCAL_SIGN_IN_MODES = ("on", "off", "break-glass")
 
 
 class ConfigError(ValueError):
@@ -49,6 +53,37 @@ def _env_list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tu
     if raw in (None, ""):
         return default
     return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _env_role_map(env: Mapping[str, str], name: str) -> dict[str, str]:
+    """Claim value -> role, as `value=role,value=role` or, for values that contain commas or
+    equals signs (LDAP group DNs), as a JSON object."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return {}
+    if raw.startswith("{"):
+        try:
+            mapping = json.loads(raw)
+        except ValueError:
+            raise ConfigError(f"{name} is not valid JSON") from None
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+        ):
+            raise ConfigError(f"{name} must map claim values (strings) to roles")
+        return dict(mapping)
+    mapping = {}
+    for pair in raw.split(","):
+        value, separator, role = pair.strip().rpartition("=")
+        if not separator or not value.strip():
+            raise ConfigError(f"{name} must look like 'group=role,group=role', got {pair!r}")
+        mapping[value.strip()] = role.strip()
+    return mapping
+
+
+def _roles_or_none(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    if (env.get(name) or "").strip().lower() == "none":
+        return ()
+    return _env_list(env, name, default)
 
 
 def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -105,6 +140,21 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = True
+    # Staff single sign-on with OpenID Connect. No issuer: local passwords only.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid email profile"
+    # The ID token or userinfo claim that carries the user's groups, and which group values
+    # give which Defuse role. A user whose claim maps to no role is refused.
+    oidc_role_claim: str = "groups"
+    oidc_role_map: Mapping[str, str] = field(default_factory=dict)
+    # Off: only staff an admin already created can sign in with SSO (matched by email).
+    oidc_create_accounts: bool = False
+    local_sign_in: str = "on"
+    break_glass_admin: str = ""
+    # Roles that must pass a second factor (TOTP) after their password.
+    totp_required_roles: tuple[str, ...] = ("lead", "hr_analyst", "admin")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -167,6 +217,22 @@ class Settings:
             smtp_username=env.get("DEFUSE_SMTP_USERNAME", ""),
             smtp_password=env.get("DEFUSE_SMTP_PASSWORD", ""),
             smtp_starttls=_env_bool(env, "DEFUSE_SMTP_STARTTLS", defaults.smtp_starttls),
+            oidc_issuer=(env.get("DEFUSE_OIDC_ISSUER") or "").strip(),
+            oidc_client_id=(env.get("DEFUSE_OIDC_CLIENT_ID") or "").strip(),
+            oidc_client_secret=env.get("DEFUSE_OIDC_CLIENT_SECRET") or "",
+            oidc_scopes=" ".join(
+                (env.get("DEFUSE_OIDC_SCOPES") or defaults.oidc_scopes).replace(",", " ").split()
+            ),
+            oidc_role_claim=(env.get("DEFUSE_OIDC_ROLE_CLAIM") or defaults.oidc_role_claim).strip(),
+            oidc_role_map=_env_role_map(env, "DEFUSE_OIDC_ROLE_MAP"),
+            oidc_create_accounts=_env_bool(
+                env, "DEFUSE_OIDC_CREATE_ACCOUNTS", defaults.oidc_create_accounts
+            ),
+            local_sign_in=(env.get("DEFUSE_LOCAL_SIGN_IN") or defaults.local_sign_in).strip(),
+            break_glass_admin=(env.get("DEFUSE_BREAK_GLASS_ADMIN") or "").strip().lower(),
+            totp_required_roles=_roles_or_none(
+                env, "DEFUSE_TOTP_REQUIRED_ROLES", defaults.totp_required_roles
+            ),
         )
         settings.check()
         return settings
@@ -179,6 +245,20 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def oidc_discovery_url(self) -> str:
+        return self.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+    def password_allowed_for(self, email: str) -> bool:
+        """Whether this account may sign in with its local password at all."""
+        if self.local_sign_in == "on":
+            return True
+        return self.local_sign_in == "break-glass" and email == self.break_glass_admin
 
     @property
     def sla(self) -> dict[str, timedelta]:
@@ -215,6 +295,57 @@ class Settings:
             raise ConfigError("DEFUSE_MAIL_BACKEND must be 'outbox' or 'smtp'")
         if self.hotspot_min_reports < 2:
             raise ConfigError("DEFUSE_HOTSPOT_MIN_REPORTS must be at least 2")
+        self._check_sign_in()
+
+    def _check_sign_in(self) -> None:
+        unknown = set(self.totp_required_roles) - set(STAFF_ROLES)
+        if unknown:
+            raise ConfigError(
+                f"DEFUSE_TOTP_REQUIRED_ROLES: unknown role(s) {', '.join(sorted(unknown))}; "
+                f"use {', '.join(STAFF_ROLES)} or 'none'"
+            )
+        if self.local_sign_in not in LOCAL_SIGN_IN_MODES:
+            raise ConfigError(
+                f"DEFUSE_LOCAL_SIGN_IN must be one of {', '.join(LOCAL_SIGN_IN_MODES)}"
+            )
+        if self.local_sign_in != "on" and not self.oidc_enabled:
+            raise ConfigError(
+                "DEFUSE_LOCAL_SIGN_IN=off or break-glass needs DEFUSE_OIDC_ISSUER: "
+                "otherwise nobody could sign in"
+            )
+        if self.local_sign_in == "break-glass" and "@" not in self.break_glass_admin:
+            raise ConfigError(
+                "DEFUSE_BREAK_GLASS_ADMIN must be the email of the admin account that keeps "
+                "its password when DEFUSE_LOCAL_SIGN_IN=break-glass"
+            )
+        if not self.oidc_enabled:
+            if self.oidc_client_id or self.oidc_client_secret or self.oidc_role_map:
+                raise ConfigError("DEFUSE_OIDC_ISSUER must be set to use the other DEFUSE_OIDC_*")
+            return
+        if not self.oidc_issuer.startswith(("https://", "http://")):
+            raise ConfigError("DEFUSE_OIDC_ISSUER must be an https:// URL")
+        if self.production and not self.oidc_issuer.startswith("https://"):
+            raise ConfigError("DEFUSE_OIDC_ISSUER must use https:// in production")
+        if not self.oidc_client_id or not self.oidc_client_secret:
+            raise ConfigError(
+                "DEFUSE_OIDC_CLIENT_ID and DEFUSE_OIDC_CLIENT_SECRET must be set with "
+                "DEFUSE_OIDC_ISSUER"
+            )
+        if "openid" not in self.oidc_scopes.split():
+            raise ConfigError("DEFUSE_OIDC_SCOPES must include openid")
+        if not self.oidc_role_claim:
+            raise ConfigError("DEFUSE_OIDC_ROLE_CLAIM must name a claim, e.g. groups")
+        if not self.oidc_role_map:
+            raise ConfigError(
+                "DEFUSE_OIDC_ROLE_MAP must map at least one claim value to a role, "
+                "e.g. defuse-leaders=trust_leader"
+            )
+        bad = {role for role in self.oidc_role_map.values() if role not in STAFF_ROLES}
+        if bad:
+            raise ConfigError(
+                f"DEFUSE_OIDC_ROLE_MAP: unknown role(s) {', '.join(sorted(bad))}; "
+                f"roles are {', '.join(STAFF_ROLES)}"
+            )
 
     def as_dict(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,6 +1,9 @@
 """`defuse seed-demo`: a demo organisation to try Defuse with. Idempotent; refused in production.
 
-Staff accounts all use DEMO_PASSWORD. Reports are spread over the last six months so the HR
+Staff accounts all use DEMO_PASSWORD. Those whose role requires a second factor (lead, HR
+analyst and admin by default) are enrolled with the published DEMO_TOTP_SECRET, so the demo
+shows the real two-step sign-in: add the key to an authenticator app, or print the current
+code with `defuse demo-code`. Reports are spread over the last six months so the HR
 dashboard has enough data to show above the anonymity threshold.
 """
 
@@ -11,6 +14,7 @@ import random
 from collections.abc import Iterator
 from datetime import timedelta
 
+import pyotp
 from flask import current_app
 
 from service.db import Case, DirectoryName, OrgUnit, Report, User, utcnow
@@ -18,6 +22,8 @@ from service.extensions import db
 
 DEFAULT_REPORTS = 400
 DEMO_PASSWORD = "defuse-demo-password"  # noqa: S105 - documented demo credential, dev only
+# Published, like the password: demo data is refused in production.
+DEMO_TOTP_SECRET = "DEFUSEDEMOTOTPKEYFORTRYINGITOUT2"  # noqa: S105 - documented demo credential
 
 # (name, parent name, is HR)
 ORG_TREE: tuple[tuple[str, str | None, bool], ...] = (
@@ -210,7 +216,27 @@ def ensure_staff(units: dict[str, OrgUnit]) -> list[str]:
             on_call=on_call,
         )
         created.append(email)
+    _enrol_demo_second_factors()
     return created
+
+
+def _enrol_demo_second_factors() -> None:
+    """Give the demo staff who need a second factor the published demo key; also for a demo
+    database seeded before second factors existed."""
+    required = current_app.config["DEFUSE"].totp_required_roles
+    emails = [email for email, *_ in STAFF]
+    for user in db.session.execute(
+        db.select(User).where(User.email.in_(emails), User.role.in_(required))
+    ).scalars():
+        if user.totp_secret is None and not user.has_second_factor:
+            user.totp_secret = DEMO_TOTP_SECRET
+            user.totp_enabled_at = utcnow()
+    db.session.commit()
+
+
+def demo_code() -> str:
+    """The current code for the demo key, as an authenticator app would show it."""
+    return pyotp.TOTP(DEMO_TOTP_SECRET).now()
 
 
 def seed(reports: int = DEFAULT_REPORTS) -> Iterator[str]:
@@ -241,6 +267,12 @@ def seed(reports: int = DEFAULT_REPORTS) -> Iterator[str]:
         finally:
             routing_log.setLevel(level)
     yield f"staff sign in at /login with password: {DEMO_PASSWORD}"
+    required = current_app.config["DEFUSE"].totp_required_roles
+    if required:
+        yield (
+            f"{', '.join(required)} accounts also need a code: add the key {DEMO_TOTP_SECRET} "
+            "to an authenticator app, or run `defuse demo-code`"
+        )
 
 
 def _submit_demo_reports(units: dict[str, OrgUnit], count: int) -> int:

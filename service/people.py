@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TextIO
 
+from service import passwords
 from service.audit import record
 from service.db import DirectoryName, OrgUnit, User
 from service.db.people import ROLES
@@ -37,20 +38,20 @@ def create_user(
     *,
     email: str,
     role: str,
-    password: str,
+    password: str | None,
     name: str = "",
     org_unit_id: int | None = None,
     categories: Iterable[str] = (),
     languages: Iterable[str] = ("en",),
     capacity: int = 8,
     on_call: bool = False,
+    commit: bool = True,
 ) -> User:
-    from service.auth import hash_password
-
+    """A new account. `password=None`: one that signs in only with single sign-on."""
     email = email.strip().lower()
     if "@" not in email:
         raise PeopleError("email must be an email address")
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise PeopleError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     categories, languages = list(categories), list(languages) or ["en"]
     _check_profile(role, org_unit_id, categories, languages)
@@ -62,7 +63,7 @@ def create_user(
         email=email,
         role=role,
         name=name or email.split("@")[0],
-        password_hash=hash_password(password),
+        password_hash=passwords.hash_secret(password) if password else passwords.NO_PASSWORD,
         org_unit_id=org_unit_id,
         categories=categories,
         languages=languages,
@@ -72,7 +73,8 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     record("staff.created", target_user=user.id, role=role)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return user
 
 

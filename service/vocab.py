@@ -5,6 +5,9 @@ One place for each list, so that a new concern category or outcome is added once
 
 from __future__ import annotations
 
+# Staff roles. Reporters have none: they hold a receipt code.
+STAFF_ROLES: tuple[str, ...] = ("trust_leader", "lead", "hr_analyst", "admin")
+
 CATEGORIES: tuple[str, ...] = (
     "harassment",
     "bullying",

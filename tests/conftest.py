@@ -37,13 +37,13 @@ if os.environ.get("CI") == "true" and not (DATABASE_URL and REDIS_URL):
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> Iterator[None]:
     """argon2id at its production cost makes every created account take ~50 ms; the tests
-    create hundreds. Same algorithm, minimal cost."""
-    from service import auth
+    create hundreds (and recovery codes ten at a time). Same algorithm, minimal cost."""
+    from service import passwords
 
-    original = auth._hasher
-    auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    original = passwords.hasher
+    passwords.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
-    auth._hasher = original
+    passwords.hasher = original
 
 
 def _base_settings(database_url: str) -> Settings:

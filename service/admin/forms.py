@@ -73,8 +73,10 @@ class EditFormSchema(ProfileFormSchema):
 
 class CreateFormSchema(ProfileFormSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
+    # Blank (None) only makes sense with single sign-on; the view decides.
     password = fields.String(
-        required=True,
+        load_default=None,
+        allow_none=True,
         validate=validate.Length(
             min=MIN_PASSWORD_LENGTH, error=f"Use at least {MIN_PASSWORD_LENGTH} characters."
         ),
@@ -85,6 +87,8 @@ class CreateFormSchema(ProfileFormSchema):
 
     def read_extra(self, data: MultiDict[str, str], name: str) -> Any:
         value = data.get(name) or ""
+        if name == "password":
+            return value or None
         return value.strip().lower() if name == "email" else value
 
 

@@ -10,11 +10,22 @@ import logging
 import math
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
 from werkzeug.datastructures import MultiDict
 
+from service import second_factor
 from service.admin import forms, jobs
 from service.audit import record
 from service.auth import hash_password, new_api_token, roles_required
@@ -122,6 +133,7 @@ def _form_context(**extra: Any) -> dict[str, Any]:
         "languages": LANGUAGES,
         "categories": CATEGORIES,
         "org_units": _org_units(),
+        "sso_enabled": current_app.config["DEFUSE"].oidc_enabled,
         **extra,
     }
 
@@ -164,6 +176,8 @@ def new_user():  # type: ignore[no-untyped-def]
             ).first()
             if exists:
                 errors["email"] = ["An account with this email already exists."]
+            elif data["password"] is None and not current_app.config["DEFUSE"].oidc_enabled:
+                errors["password"] = ["Set an initial password."]
             else:
                 try:
                     user = create_user(
@@ -217,6 +231,10 @@ def _render_edit(
             errors=errors or {},
             new_token=new_token,
             open_cases=_open_cases(user.id),
+            second_factor_required=second_factor.required_for(
+                user, current_app.config["DEFUSE"].totp_required_roles
+            ),
+            recovery_codes_left=second_factor.recovery_codes_left(user),
             **_form_context(),
         ),
         status,
@@ -286,6 +304,20 @@ def reset_password(user_id: int):  # type: ignore[no-untyped-def]
     db.session.commit()
     flash(f"Password reset for {user.email}; their existing sessions have ended.")
     return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/second-factor/reset")
+@roles_required("admin")
+def reset_second_factor(user_id: int):  # type: ignore[no-untyped-def]
+    """For a lost phone and lost recovery codes: they set up a new one at next sign-in."""
+    user = _user_or_404(user_id)
+    second_factor.reset(user)
+    db.session.commit()
+    flash(
+        f"Second factor removed for {user.email}; their sessions have ended. They set up a new "
+        "one at their next sign-in."
+    )
+    return redirect(url_for("admin.edit_user", user_id=user.id) + "#sign-in")
 
 
 @bp.post("/admin/users/<int:user_id>/tokens")

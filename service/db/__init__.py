@@ -5,7 +5,7 @@ from service.db.base import Base, to_hour, utcnow
 from service.db.cases import Case, GuideTick, Message, Note, OutboxEntry
 from service.db.notifications import Notification
 from service.db.org import DirectoryName, OrgUnit
-from service.db.people import ApiToken, User
+from service.db.people import ApiToken, RecoveryCode, User
 from service.db.reports import Report
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Notification",
     "OrgUnit",
     "OutboxEntry",
+    "RecoveryCode",
     "Report",
     "User",
     "to_hour",

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base, utcnow
 from service.db.org import OrgUnit
+from service.privacy.crypto import EncryptedText
+from service.vocab import STAFF_ROLES
 
-ROLES: tuple[str, ...] = ("trust_leader", "lead", "hr_analyst", "admin")
+ROLES: tuple[str, ...] = STAFF_ROLES
 CASE_WORKER_ROLES = frozenset({"trust_leader", "lead"})
 
 
@@ -27,8 +29,18 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    # Bumped on password change or deactivation: every existing session ends.
+    # Bumped on password change, second-factor reset or deactivation: every session ends.
     session_generation: Mapped[int] = mapped_column(default=0)
+
+    # Second factor (TOTP, RFC 6238). The secret is encrypted at rest like case text; it is
+    # set when enrolment starts and counts only once `totp_enabled_at` is set (confirmed).
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The time step of the last accepted code: the same code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # The identity provider's subject ("sub") once the account signed in with single sign-on;
+    # from then on only that identity can use this account.
+    sso_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     # Trust Leader profile, used by routing.
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
@@ -40,6 +52,10 @@ class User(Base):
     last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     org_unit: Mapped[OrgUnit | None] = relationship()
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def works_cases(self) -> bool:
@@ -61,3 +77,15 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """One-time codes for when the authenticator is lost; only argon2id hashes are kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

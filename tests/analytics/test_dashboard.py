@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 from tests.analytics.helpers import add_reports, released_months, spread
-from tests.factories import PASSWORD
-
-
-def sign_in(client, email: str) -> None:  # type: ignore[no-untyped-def]
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    response = client.post(
-        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
+from tests.cases.support import sign_in
 
 
 def seed(org) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
+import pyotp
 from flask import Flask, g
 from flask.testing import FlaskClient
 
@@ -66,14 +68,59 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
+RECOVERY_CODE = r"<code>([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})</code>"
+
+
 def signed_in(app: Flask, email: str, password: str = PASSWORD) -> FlaskClient:
+    """A client signed in as a person would: password, then the second factor if the account
+    has one (or enrolment first, if its role requires one and it has none yet)."""
     client = app.test_client()
+    sign_in(client, email, password)
+    return client
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     response = client.post(
         "/login",
         data={"csrf_token": csrf_token(client, "/login"), "email": email, "password": password},
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return client
+    step = urlsplit(response.headers["Location"]).path
+    if step == "/login/second-factor":
+        pass_second_factor(client, email)
+    elif step == "/account/second-factor":
+        enrol_second_factor(client)
+
+
+def fresh_code(email: str) -> str:
+    """The account's current TOTP code, as its authenticator app shows it. Tests sign the same
+    account in many times within one 30-second step, which a person never does, and a code
+    is accepted once: forget the step last used, so this code counts."""
+    user = db.session.execute(db.select(User).where(User.email == email)).scalar_one()
+    assert user.totp_secret, f"{email} has no second factor"
+    user.totp_last_step = None
+    db.session.commit()
+    return pyotp.TOTP(user.totp_secret).now()
+
+
+def pass_second_factor(client: FlaskClient, email: str) -> None:
+    response = post_form(client, "/login/second-factor", {"code": fresh_code(email)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+
+
+def enrol_second_factor(client: FlaskClient) -> list[str]:
+    """Set up TOTP from the enrolment page (reading the key as a person would type it);
+    returns the recovery codes shown once."""
+    g.pop("csrf_token", None)
+    page = client.get("/account/second-factor").get_data(as_text=True)
+    match = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page)
+    assert match, "no key on the enrolment page"
+    code = pyotp.TOTP(match.group(1).replace(" ", "")).now()
+    response = post_form(client, "/account/second-factor", {"code": code})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    codes = re.findall(RECOVERY_CODE, response.get_data(as_text=True))
+    assert len(codes) == 10
+    return codes
 
 
 def post_form(client: FlaskClient, path: str, data: dict[str, Any], page: str | None = None):  # type: ignore[no-untyped-def]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from service.db import Case, Report, User
-from service.demo import DEMO_REPORTS
+from service.demo import DEMO_REPORTS, DEMO_TOTP_SECRET
 from service.extensions import db
+from tests.cases.support import csrf_token, post_form
 
 
 def test_seed_demo_gives_open_queues_and_a_worked_history(app):
@@ -28,3 +29,23 @@ def test_seed_demo_gives_open_queues_and_a_worked_history(app):
     again = runner.invoke(args=["seed-demo"])
     assert "40 reports already present; not adding more" in again.output
     assert db.session.scalar(select(func.count()).select_from(Report)) == 40
+
+
+def test_demo_staff_who_need_a_second_factor_can_sign_in_with_the_demo_code(app):
+    runner = app.test_cli_runner()
+    seeded = runner.invoke(args=["seed-demo", "--reports", "1"])
+    assert DEMO_TOTP_SECRET in seeded.output and "defuse demo-code" in seeded.output
+    code = runner.invoke(args=["demo-code"]).output.strip()
+    assert len(code) == 6 and code.isdigit()
+    client = app.test_client()
+    response = client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(client, "/login"),
+            "email": "hr@demo.defuse",
+            "password": "defuse-demo-password",
+        },
+    )
+    assert response.headers["Location"] == "/login/second-factor"
+    assert post_form(client, "/login/second-factor", {"code": code}).status_code == 302
+    assert client.get("/analytics").status_code == 200

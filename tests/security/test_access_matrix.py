@@ -208,6 +208,34 @@ MATRIX: dict[tuple[str, str], Call] = {
         form=lambda ctx: {"email": "leader3@demo.defuse", "password": PASSWORD},
     ),
     ("POST", "/logout"): Call("/logout", everyone(TO_LOGIN)),
+    # The code step exists only between a right password and a code: nobody here is there.
+    ("GET", "/login/second-factor"): Call("/login/second-factor", everyone(TO_LOGIN)),
+    ("POST", "/login/second-factor"): Call(
+        "/login/second-factor", everyone(TO_LOGIN), form=fixed(code="123456")
+    ),
+    # Single sign-on is not configured in this app: its routes say so.
+    ("GET", "/login/oidc"): Call("/login/oidc", everyone(404)),
+    ("GET", "/login/oidc/callback"): Call("/login/oidc/callback?code=x&state=y", everyone(404)),
+    # --- a signed-in user's own second factor (lead, hr_analyst and admin already have one) ---
+    ("GET", "/account/second-factor"): Call(
+        "/account/second-factor", staff_page(**dict.fromkeys(STAFF, 200))
+    ),
+    ("POST", "/account/second-factor"): Call(
+        "/account/second-factor",
+        staff_page(
+            **dict.fromkeys(("trust_leader", "other_leader"), 422),  # a wrong code
+            **dict.fromkeys(("lead", "hr_analyst", "admin"), 409),  # already set up
+        ),
+        form=fixed(code="not-a-code"),
+    ),
+    ("POST", "/account/recovery-codes"): Call(
+        "/account/recovery-codes",
+        staff_page(
+            **dict.fromkeys(("trust_leader", "other_leader"), Redirect("/account/second-factor")),
+            **dict.fromkeys(("lead", "hr_analyst", "admin"), 401),  # a wrong code
+        ),
+        form=fixed(code="not-a-code"),
+    ),
     # --- public API ---
     ("GET", "/api/v1/org-units"): Call("/api/v1/org-units", everyone(200)),
     ("GET", "/api/v1/openapi.json"): Call("/api/v1/openapi.json", everyone(200)),
@@ -336,6 +364,11 @@ MATRIX: dict[tuple[str, str], Call] = {
         "/admin/users/{user_id}/password",
         staff_page(admin=Redirect("/admin/users/")),
         form=fixed(password="another-long-password"),
+    ),
+    ("POST", "/admin/users/<int:user_id>/second-factor/reset"): Call(
+        "/admin/users/{user_id}/second-factor/reset",
+        staff_page(admin=Redirect("/admin/users/")),
+        form=fixed(),
     ),
     ("POST", "/admin/users/<int:user_id>/tokens"): Call(
         "/admin/users/{user_id}/tokens", staff_page(admin=200), form=fixed(label="ci")
