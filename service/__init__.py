@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings
 
@@ -21,6 +22,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure(app, settings)
+    if settings.trusted_proxies:
+        # Believe X-Forwarded-For/-Proto/-Host from exactly that many proxies, so the rate
+        # limits and the CSRF origin check see the real client and the address it used.
+        # Without any, the headers are ignored: a client could write whatever it liked there.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from service import errors, extensions, logs
     from service.privacy.crypto import keyring

@@ -32,7 +32,8 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 
 from service.audit import record
 from service.db import ApiToken, User, utcnow
-from service.extensions import db, limiter
+from service.extensions import db
+from service.limits import sign_in, sign_in_per_account
 from service.privacy import keyed_hash
 
 bp = Blueprint("auth", __name__)
@@ -159,16 +160,9 @@ def api_user(roles: Iterable[str]) -> User:
     return user
 
 
-def _login_key() -> str:
-    # Per account, as well as per (hashed) address: slows guessing one account from many places.
-    return keyed_hash((request.form.get("email") or "").strip().lower(), "login-throttle")
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["DEFUSE"].rate_limit_login, methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["DEFUSE"].rate_limit_login, methods=["POST"], key_func=_login_key
-)
+@sign_in
+@sign_in_per_account
 def login():  # type: ignore[no-untyped-def]
     error = None
     if request.method == "POST":
