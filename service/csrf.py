@@ -1,17 +1,18 @@
 """Cross-site request forgery protection for the HTML forms.
 
 Every page sends `Referrer-Policy: no-referrer`, so that no Defuse address (a case page, the
-follow-up page) ever reaches another site, so browsers send no Referer back to Defuse either.
+follow-up page) ever reaches another site; so browsers send no Referer back to Defuse either.
 Flask-WTF's strict HTTPS check (WTF_CSRF_SSL_STRICT) demands a same-site Referer and so refused
 every form over HTTPS. It is switched off in create_app; a form post is trusted because of:
 
 - the CSRF token (Flask-WTF), tied to the session and signed with the secret key;
-- the Origin header, checked here: when a browser names the page a post came from, it must be
-  this site's own origin (scheme, host and port as the client sees them, hence ProxyFix behind
-  a proxy). Under no-referrer a browser sends "Origin: null" even from our own pages; that
-  names no page and tells nothing, so it is treated like no Origin at all;
-- SameSite=Lax session cookies: another site's form cannot post with the staff member's
-  session, so a token from that session cannot be used.
+- SameSite=Lax session cookies: another site's form cannot post with a staff member's session,
+  so it cannot present that session's token;
+- what the browser says about where the post came from, checked here. When it names an
+  Origin, that must be this site's own (scheme, host and port as the client used them, hence
+  ProxyFix behind a proxy). Under no-referrer, browsers send "Origin: null" even from our own
+  pages, which names no page; so Sec-Fetch-Site, which browsers send whatever the referrer
+  policy, must then not say the post came from another site.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError, same_origin
 
 OPAQUE_ORIGIN = "null"
+# "none": the person started it (typed address, bookmark); anything else came from a page.
+OWN_FETCH_SITES = ("same-origin", "none")
 
 
 class CSRFProtectWithOrigin(CSRFProtect):
-    """Flask-WTF's token check, plus an Origin check in place of its Referer check."""
+    """Flask-WTF's token check, plus origin checks in place of its Referer check."""
 
     def protect(self, apply_exemptions: bool = False) -> None:
         # Flask-WTF marks g.csrf_valid once it has checked a request's token; forget a mark
@@ -34,7 +37,8 @@ class CSRFProtectWithOrigin(CSRFProtect):
         if not g.get("csrf_valid"):
             return  # exempt (the JSON API) or a safe method: nothing was checked
         origin = request.headers.get("Origin")
-        if origin in (None, OPAQUE_ORIGIN):
-            return
-        if not same_origin(origin, request.host_url):
+        if origin not in (None, OPAQUE_ORIGIN) and not same_origin(origin, request.host_url):
             raise CSRFError("The Origin header does not match this site.")
+        fetch_site = request.headers.get("Sec-Fetch-Site")
+        if fetch_site is not None and fetch_site not in OWN_FETCH_SITES:
+            raise CSRFError("The browser says this form was sent from another site.")

@@ -64,6 +64,17 @@ def test_a_post_from_another_origin_is_refused_even_with_a_good_token(production
     assert "sent from elsewhere" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("fetch_site", "status"),
+    [("same-origin", 302), ("none", 302), ("same-site", 400), ("cross-site", 400)],
+)
+def test_an_opaque_origin_is_judged_by_sec_fetch_site(production_app, fetch_site, status):
+    # What Chromium sends under no-referrer: Origin null, and where the post came from.
+    client = production_app.test_client()
+    headers = {"Origin": "null", "Sec-Fetch-Site": fetch_site}
+    assert _sign_in(client, _login_token(client), **headers).status_code == status
+
+
 def test_a_post_without_the_token_is_refused_whatever_its_origin(production_app):
     client = production_app.test_client()
     _login_token(client)  # a session exists, but the form does not carry its token
