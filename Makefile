@@ -2,7 +2,7 @@
 #   make run    set up, migrate a SQLite database, seed a demo organisation, serve on localhost
 #   make test   set up and run the whole test suite (rule examples, then pytest)
 # Everything is installed into .venv; nothing outside this folder is touched, except that
-# `make test` installs Debian's chromium, redis-server and docker-compose for the tests
+# `make test` installs Debian's chromium, redis-server, nginx and docker-compose for the tests
 # when missing.
 
 PYTHON ?= python3
@@ -30,7 +30,7 @@ worker: install
 	$(BIN)/defuse worker
 
 test: install
-	scripts/ensure-tools chromium redis-server docker-compose
+	scripts/ensure-tools chromium redis-server nginx docker-compose
 	$(BIN)/defuse rules test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
