@@ -41,6 +41,7 @@ from service.config import PROJECT_ROOT, Settings
 from service.extensions import db
 from service.people import create_user
 from service.privacy.crypto import keyring, new_key
+from tests.conftest import make_lasting_app
 
 HOST = "localhost"  # the name in the certificate and in every URL the browser opens
 START_TIMEOUT = 90  # seconds: gunicorn loads the rules and the classifier before it listens
@@ -291,8 +292,6 @@ class ProductionSite:
     def app_context(self) -> Iterator[Flask]:
         """An app context on the site's database, with the site's keys: what is written here
         (reports through the real intake path, accounts, rollups) the site reads."""
-        from tests.conftest import make_lasting_app
-
         if self._app is None:
             self._app = make_lasting_app(self.settings())
         previous = keyring.keys
