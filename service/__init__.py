@@ -88,7 +88,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         # CSRF tokens last as long as a session may; forms left open for a while still work.
         WTF_CSRF_TIME_LIMIT=settings.session_absolute_hours * 3600,
         # The strict check wants a Referer, which no-referrer withholds; service/csrf.py
-        # checks the Origin instead.
+        # checks where a post came from (Origin, Sec-Fetch-Site) instead.
         WTF_CSRF_SSL_STRICT=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -61,8 +61,8 @@ def test_hr_analyst_reads_the_dashboard_without_seeing_small_groups(site, figure
     assert [p for p in problems if "favicon" not in p and "404" not in p] == []
 
 
-def test_the_dashboard_is_not_for_trust_leaders(site, page):
-    leader = site.create_staff("trust_leader")
+def test_the_dashboard_is_not_for_trust_leaders(site, figures, page):
+    leader = site.create_staff("trust_leader", org_unit_id=figures.unit("Payroll"))
     page.goto(site.url + "/login")
     page.get_by_label("Email").fill(leader.email)
     page.get_by_label("Password").fill(leader.password)
