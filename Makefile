@@ -2,8 +2,9 @@
 #   make run    set up, migrate a SQLite database, seed a demo organisation, serve on localhost
 #   make test   set up and run the whole test suite (rule examples, then pytest)
 # Everything is installed into .venv; nothing outside this folder is touched, except that
-# `make test` installs Debian's chromium, redis-server, nodejs and npm for the tests when missing,
-# and the test OpenID provider's npm packages (tests/oidc, from its lock file).
+# `make test` installs Debian's chromium, redis-server, nginx, docker-compose, nodejs and npm
+# for the tests when missing, and the test OpenID provider's npm packages (tests/oidc, from its
+# lock file).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -36,7 +37,7 @@ worker: install
 	$(BIN)/defuse worker
 
 test: install
-	scripts/ensure-tools chromium redis-server node=nodejs npm
+	scripts/ensure-tools chromium redis-server nginx docker-compose node=nodejs npm
 	$(MAKE) --no-print-directory $(OIDC_DIR)/node_modules/.installed
 	$(BIN)/defuse rules test
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -17,5 +17,7 @@ preload_app = True
 accesslog = "-"
 access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms'
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("DEFUSE_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn itself believes no forwarding header from anyone: the app decides, by
+# DEFUSE_TRUSTED_PROXIES (Werkzeug's ProxyFix), in one place for scheme, host and address.
+forwarded_allow_ips = ""
 wsgi_app = "service.wsgi:app"

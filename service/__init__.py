@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings
 
@@ -21,6 +22,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure(app, settings)
+    if settings.trusted_proxies:
+        # Believe X-Forwarded-For/-Proto/-Host from exactly that many proxies, so the rate
+        # limits and the CSRF origin check see the real client and the address it used.
+        # Without any, the headers are ignored: a client could write whatever it liked there.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from service import errors, extensions, logs
     from service.privacy.crypto import keyring
@@ -81,6 +88,9 @@ def _configure(app: Flask, settings: Settings) -> None:
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         # CSRF tokens last as long as a session may; forms left open for a while still work.
         WTF_CSRF_TIME_LIMIT=settings.session_absolute_hours * 3600,
+        # The strict check wants a Referer, which no-referrer withholds; service/csrf.py
+        # checks where a post came from (Origin, Sec-Fetch-Site) instead.
+        WTF_CSRF_SSL_STRICT=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.production,

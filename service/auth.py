@@ -38,7 +38,8 @@ from service import passwords, second_factor
 from service.audit import record
 from service.config import Settings
 from service.db import ApiToken, User, utcnow
-from service.extensions import db, limiter
+from service.extensions import db
+from service.limits import second_factor_per_account, sign_in, sign_in_per_account
 from service.privacy import keyed_hash
 
 bp = Blueprint("auth", __name__)
@@ -241,23 +242,6 @@ def api_user(roles: Iterable[str]) -> User:
     return user
 
 
-def _login_key() -> str:
-    # Per account, as well as per (hashed) address: slows guessing one account from many places.
-    return keyed_hash((request.form.get("email") or "").strip().lower(), "login-throttle")
-
-
-def _second_factor_key() -> str:
-    # The account is known from the password step (or the session): codes are limited per
-    # account as passwords are, so many addresses cannot share out the guessing.
-    pending = session.get("pending")
-    account = pending.get("uid") if isinstance(pending, dict) else session.get("uid")
-    return keyed_hash(str(account or ""), "second-factor-throttle")
-
-
-def _sign_in_limit() -> str:
-    return _settings().rate_limit_login
-
-
 def _local_target() -> str:
     target = request.args.get("next") or ""
     # Only local paths: never an open redirect.
@@ -281,8 +265,8 @@ def _login_page(error: str | None = None, status: int = 200):  # type: ignore[no
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"], key_func=_login_key)
+@sign_in
+@sign_in_per_account
 def login():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return _login_page()
@@ -312,8 +296,8 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login/second-factor", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"], key_func=_second_factor_key)
+@sign_in
+@second_factor_per_account
 def second_factor_code():  # type: ignore[no-untyped-def]
     """The code step: a code from the authenticator app, or one recovery code."""
     user = pending_user(STEP_CODE)
@@ -353,8 +337,8 @@ def _setup_user() -> tuple[User | None, bool]:
 
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"], key_func=_second_factor_key)
+@sign_in
+@second_factor_per_account
 def second_factor_setup():  # type: ignore[no-untyped-def]
     user, during_sign_in = _setup_user()
     if user is None:
@@ -403,8 +387,8 @@ def second_factor_setup():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/account/recovery-codes")
-@limiter.limit(_sign_in_limit)
-@limiter.limit(_sign_in_limit, key_func=_second_factor_key)
+@sign_in
+@second_factor_per_account
 @roles_required()
 def new_recovery_codes():  # type: ignore[no-untyped-def]
     """New recovery codes (the old ones stop working), against a current code."""

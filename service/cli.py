@@ -45,7 +45,6 @@ def register_commands(app: Flask) -> None:
         rescore,
         directory,
         relay,
-        keys,
         retention,
     ):
         app.cli.add_command(command)
@@ -484,6 +483,11 @@ def keys_generate() -> None:
     from service.privacy.crypto import new_key
 
     click.echo(new_key())
+
+
+# A command of `defuse` itself, not of the app: a new production install needs a key before
+# the app can start, and FlaskGroup finds its own commands without loading the app.
+main.add_command(keys)
 
 
 @keys.command("rotate")

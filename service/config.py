@@ -127,6 +127,9 @@ class Settings:
     anonymity_k: int = 5
     retention_days: int = 180
     max_request_bytes: int = 64 * 1024
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed.
+    # 0: none, the headers are ignored (anyone could send them).
+    trusted_proxies: int = 0
     rate_limits_enabled: bool = True
     rate_limit_reports: str = "10 per hour"
     rate_limit_receipts: str = "20 per hour"
@@ -198,6 +201,7 @@ class Settings:
             anonymity_k=_env_int(env, "DEFUSE_ANONYMITY_K", defaults.anonymity_k),
             retention_days=_env_int(env, "DEFUSE_RETENTION_DAYS", defaults.retention_days),
             max_request_bytes=_env_int(env, "DEFUSE_MAX_REQUEST_BYTES", defaults.max_request_bytes),
+            trusted_proxies=_env_int(env, "DEFUSE_TRUSTED_PROXIES", defaults.trusted_proxies),
             rate_limits_enabled=_env_bool(
                 env, "DEFUSE_RATE_LIMITS_ENABLED", defaults.rate_limits_enabled
             ),
@@ -295,6 +299,12 @@ class Settings:
             raise ConfigError("DEFUSE_MAIL_BACKEND must be 'outbox' or 'smtp'")
         if self.hotspot_min_reports < 2:
             raise ConfigError("DEFUSE_HOTSPOT_MIN_REPORTS must be at least 2")
+        # More hops than there are proxies lets a client choose its own address.
+        if not 0 <= self.trusted_proxies <= 5:
+            raise ConfigError(
+                "DEFUSE_TRUSTED_PROXIES must be the number of reverse proxies in front of the "
+                "app, from 0 to 5"
+            )
         self._check_sign_in()
 
     def _check_sign_in(self) -> None:

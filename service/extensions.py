@@ -6,10 +6,10 @@ from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from service.csrf import CSRFProtectWithOrigin
 from service.privacy.ratelimit import anonymous_client_key
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -28,7 +28,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-csrf = CSRFProtect()
+csrf = CSRFProtectWithOrigin()
 limiter = Limiter(key_func=anonymous_client_key, default_limits=[])
 talisman = Talisman()
 

@@ -127,8 +127,15 @@ _APPS: list[Flask] = []
 def make_app(settings: Settings) -> Flask:
     """An app for these settings, sharing the loaded risk engine; its database connections
     are closed after the test."""
-    app = create_app(settings)
+    app = make_lasting_app(settings)
     _APPS.append(app)
+    return app
+
+
+def make_lasting_app(settings: Settings) -> Flask:
+    """An app for these settings, sharing the loaded risk engine, that outlives the test
+    (its caller disposes of its connections)."""
+    app = create_app(settings)
     # Loading rules and the classifier takes a moment; share one engine across tests.
     from service.scoring import build_risk_engine
 

@@ -6,12 +6,12 @@ access logs, browser history or referrers.
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from service.extensions import limiter
 from service.intake import service
+from service.limits import receipt_lookup, report_submission
 from service.schemas.reports import (
     ReportCreatedSchema,
     ReportCreateSchema,
@@ -30,14 +30,6 @@ RECEIPT_HEADER = {
     "schema": {"type": "string"},
     "description": "The receipt code given when the report was submitted.",
 }
-
-
-def _reports_limit() -> str:
-    return current_app.config["DEFUSE"].rate_limit_reports
-
-
-def _receipts_limit() -> str:
-    return current_app.config["DEFUSE"].rate_limit_receipts
 
 
 def _case_from_receipt():  # type: ignore[no-untyped-def]
@@ -60,7 +52,7 @@ def _status_body(case) -> dict:  # type: ignore[no-untyped-def, type-arg]
 
 @blp.route("")
 class Reports(MethodView):
-    decorators = [limiter.limit(_reports_limit)]
+    decorators = [report_submission]
 
     @blp.arguments(ReportCreateSchema)
     @blp.response(201, ReportCreatedSchema)
@@ -78,7 +70,7 @@ class Reports(MethodView):
 
 @blp.route("/status")
 class ReportStatus(MethodView):
-    decorators = [limiter.limit(_receipts_limit, deduct_when=lambda r: r.status_code == 404)]
+    decorators = [receipt_lookup]
 
     @blp.doc(parameters=[RECEIPT_HEADER], security=[{"receipt": []}])
     @blp.response(200, ReportStatusSchema)
@@ -90,7 +82,7 @@ class ReportStatus(MethodView):
 
 @blp.route("/messages")
 class ReporterMessages(MethodView):
-    decorators = [limiter.limit(_receipts_limit, deduct_when=lambda r: r.status_code == 404)]
+    decorators = [receipt_lookup]
 
     @blp.doc(parameters=[RECEIPT_HEADER], security=[{"receipt": []}])
     @blp.arguments(ReporterReplySchema)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from service.db import OrgUnit
-from service.extensions import db, limiter
+from service.extensions import db
 from service.intake import service
+from service.limits import receipt_lookup, receipt_lookup_on_post, report_submission
 from service.schemas.reports import ReportCreateSchema, ReporterReplySchema
 from service.vocab import (
     ANSWER_FIELDS,
@@ -63,14 +64,6 @@ LABELS = {
         "formal_action": "Formal action",
     },
 }
-
-
-def _reports_limit() -> str:
-    return current_app.config["DEFUSE"].rate_limit_reports
-
-
-def _receipts_limit() -> str:
-    return current_app.config["DEFUSE"].rate_limit_receipts
 
 
 def _org_units() -> list[OrgUnit]:
@@ -190,7 +183,7 @@ def preview():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/submit")
-@limiter.limit(_reports_limit)
+@report_submission
 def submit():  # type: ignore[no-untyped-def]
     data, errors = _validate(request.form)
     if data is None:
@@ -200,7 +193,7 @@ def submit():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/follow-up", methods=["GET", "POST"])
-@limiter.limit(_receipts_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 404)
+@receipt_lookup_on_post
 def follow_up():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return render_template("intake/follow_up.html", not_found=False)
@@ -223,7 +216,7 @@ def _render_status(case, code: str, reply_errors: dict[str, Any] | None = None, 
 
 
 @bp.post("/follow-up/reply")
-@limiter.limit(_receipts_limit, deduct_when=lambda r: r.status_code == 404)
+@receipt_lookup
 def reply():  # type: ignore[no-untyped-def]
     code = request.form.get("receipt", "")
     case = service.find_case_by_receipt(code)

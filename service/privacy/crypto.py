@@ -33,6 +33,10 @@ class Keyring:
         self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
 
     @property
+    def keys(self) -> tuple[str, ...]:
+        return self._keys
+
+    @property
     def primary_key(self) -> str:
         return self._keys[0]
 

@@ -1,5 +1,6 @@
 """A reporter, in a real browser on a phone-sized screen, from the form to the receipt and
-back with it: keyboard and labels only, no JavaScript needed."""
+back with it, over HTTPS on the production site: keyboard and labels only, no JavaScript
+needed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from service.db import Report
 from service.extensions import db
+from tests.factories import seed_org
 
 pytestmark = pytest.mark.browser
 
@@ -19,8 +21,14 @@ ACCOUNT = (
 )
 
 
-def test_report_preview_receipt_and_follow_up(org, live_server, page):
-    page.goto(live_server + "/")
+@pytest.fixture
+def org(site):  # type: ignore[no-untyped-def]
+    with site.app_context():
+        return seed_org()
+
+
+def test_report_preview_receipt_and_follow_up(site, org, page):
+    page.goto(site.url + "/")
     page.get_by_label("Where is this happening?").select_option(str(org.unit("Call Centre")))
     page.get_by_label("Bullying or intimidation").check()
     page.get_by_label("How long has it been going on?").select_option("months")
@@ -41,8 +49,9 @@ def test_report_preview_receipt_and_follow_up(org, live_server, page):
     receipt = page.locator("#receipt-code").inner_text().strip()
     assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){4}", receipt)
 
-    stored = db.session.execute(select(Report)).scalar_one()
-    assert "07700" not in stored.text and "Miller" not in stored.text
+    with site.app_context():
+        stored = db.session.execute(select(Report)).scalar_one()
+        assert "07700" not in stored.text and "Miller" not in stored.text
 
     page.get_by_role("link", name="Follow up").first.click()
     page.get_by_label("Receipt code").fill(receipt.lower())
@@ -51,12 +60,22 @@ def test_report_preview_receipt_and_follow_up(org, live_server, page):
     page.get_by_label("Write to your Trust Leader").fill("Thank you, I can talk on Tuesdays.")
     page.get_by_role("button", name="Send message").click()
     assert "Thank you, I can talk on Tuesdays." in page.locator(".thread").inner_text()
+    assert page.url.startswith(site.url)  # HTTPS throughout, never sent elsewhere
 
 
-def test_form_errors_are_shown_beside_fields(org, live_server, page):
-    page.goto(live_server + "/")
+def test_form_errors_are_shown_beside_fields(site, org, page):
+    page.goto(site.url + "/")
     page.get_by_label("What is happening?").fill("too short")
     page.get_by_role("button", name="Preview my report").click()
     assert page.locator("#text-error").is_visible()
     assert page.locator("#org_unit-error").is_visible()
     assert page.get_by_label("What is happening?").input_value() == "too short"
+
+
+def test_a_wrong_receipt_code_says_so_without_saying_why(site, org, page):
+    page.goto(site.url + "/follow-up")
+    page.get_by_label("Receipt code").fill("AAAA-BBBB-CCCC-DDDD-EEEE")
+    with page.expect_response(re.compile(r"/follow-up$")) as answer:
+        page.get_by_role("button", name="Open").click()
+    assert answer.value.status == 404
+    assert page.get_by_label("Receipt code").is_visible()  # the form again, to try once more
