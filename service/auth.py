@@ -39,7 +39,12 @@ from service.audit import record
 from service.config import Settings
 from service.db import ApiToken, User, utcnow
 from service.extensions import db
-from service.limits import second_factor_per_account, sign_in, sign_in_per_account
+from service.limits import (
+    second_factor_codes,
+    second_factor_codes_per_account,
+    sign_in,
+    sign_in_per_account,
+)
 from service.privacy import keyed_hash
 
 bp = Blueprint("auth", __name__)
@@ -296,8 +301,8 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login/second-factor", methods=["GET", "POST"])
-@sign_in
-@second_factor_per_account
+@second_factor_codes
+@second_factor_codes_per_account
 def second_factor_code():  # type: ignore[no-untyped-def]
     """The code step: a code from the authenticator app, or one recovery code."""
     user = pending_user(STEP_CODE)
@@ -337,8 +342,8 @@ def _setup_user() -> tuple[User | None, bool]:
 
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
-@sign_in
-@second_factor_per_account
+@second_factor_codes
+@second_factor_codes_per_account
 def second_factor_setup():  # type: ignore[no-untyped-def]
     user, during_sign_in = _setup_user()
     if user is None:
@@ -387,8 +392,8 @@ def second_factor_setup():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/account/recovery-codes")
-@sign_in
-@second_factor_per_account
+@second_factor_codes
+@second_factor_codes_per_account
 @roles_required()
 def new_recovery_codes():  # type: ignore[no-untyped-def]
     """New recovery codes (the old ones stop working), against a current code."""

@@ -57,14 +57,15 @@ receipt_lookup_on_post = limiter.shared_limit(
     _receipts_limit, scope="receipt-lookup", methods=["POST"], deduct_when=_receipt_not_found
 )
 
-#: Staff sign-in attempts from one client, and to one account from anywhere. Any later step of
-#: signing in that takes a secret (a second factor, say) can draw on the same `sign_in` bucket.
+#: Staff sign-in attempts (passwords) from one client, and to one account from anywhere.
 sign_in = limiter.shared_limit(_sign_in_limit, scope="sign-in", methods=["POST"])
 sign_in_per_account = limiter.shared_limit(
     _sign_in_limit, scope="sign-in-account", methods=["POST"], key_func=_account_key
 )
-#: Second-factor codes (and recovery codes) for one account, from anywhere.
-second_factor_per_account = limiter.shared_limit(
+#: Second-factor codes (and recovery codes) from one client, and for one account from
+#: anywhere: a budget of their own, so the password step does not use it up.
+second_factor_codes = limiter.shared_limit(_sign_in_limit, scope="second-factor", methods=["POST"])
+second_factor_codes_per_account = limiter.shared_limit(
     _sign_in_limit,
     scope="second-factor-account",
     methods=["POST"],

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -38,6 +39,7 @@ from limits.storage import storage_from_string
 from sqlalchemy import create_engine, inspect, text
 
 from service.config import PROJECT_ROOT, Settings
+from service.db import utcnow
 from service.extensions import db
 from service.people import create_user
 from service.privacy.crypto import keyring, new_key
@@ -142,12 +144,19 @@ http {{
 
 @dataclass(frozen=True)
 class StaffAccount:
-    """A staff account made by ProductionSite.create_staff, with its password in clear."""
+    """A staff account made by ProductionSite.create_staff, with its password in clear and,
+    when it has a second factor, the secret its authenticator app would hold."""
 
     id: int
     email: str
     password: str
     role: str
+    totp_secret: str | None = None
+
+    def code(self) -> str:
+        """The code the authenticator app shows now."""
+        assert self.totp_secret, f"{self.email} has no second factor"
+        return pyotp.TOTP(self.totp_secret).now()
 
 
 class ProductionSite:
@@ -316,9 +325,28 @@ class ProductionSite:
         capacity, on_call, name)."""
         email = email or f"{role.replace('_', '-')}-{next(self._numbers)}@site.test"
         password = password or secrets.token_urlsafe(18)
-        with self.app_context():
+        with self.app_context() as app:
             user = create_user(email=email, role=role, password=password, **profile)  # type: ignore[arg-type]
-            return StaffAccount(id=user.id, email=user.email, password=password, role=user.role)
+            secret = None
+            if role in app.config["DEFUSE"].totp_required_roles:
+                # Enrolled as if its owner had scanned the QR code: the browser then passes the
+                # real code step.
+                secret = user.totp_secret = pyotp.random_base32()
+                user.totp_enabled_at = utcnow()
+                db.session.commit()
+            return StaffAccount(user.id, user.email, password, user.role, secret)
+
+    def sign_in(self, page, account: StaffAccount) -> None:  # type: ignore[no-untyped-def]
+        """Sign in through the real pages as the person would: password, then the code from
+        their authenticator app when the account has a second factor."""
+        page.goto(self.url + "/login")
+        page.get_by_label("Email").fill(account.email)
+        page.get_by_label("Password").fill(account.password)
+        page.get_by_role("button", name="Sign in").click()
+        if account.totp_secret:
+            page.get_by_role("heading", name="Enter your code").wait_for()
+            page.get_by_label("Code", exact=True).fill(account.code())
+            page.get_by_role("button", name="Continue").click()
 
     def reset(self) -> None:
         """Empty the database and the rate-limit counters, as before the first test."""

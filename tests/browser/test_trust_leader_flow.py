@@ -56,10 +56,7 @@ def cases_for(site, leader: StaffAccount, *reports: dict) -> list[tuple[int, str
 
 
 def sign_in(page, site, account: StaffAccount) -> None:  # type: ignore[no-untyped-def]
-    page.goto(site.url + "/login")
-    page.get_by_label("Email").fill(account.email)
-    page.get_by_label("Password").fill(account.password)
-    page.get_by_role("button", name="Sign in").click()
+    site.sign_in(page, account)
     page.get_by_role("heading", name="Case queue").wait_for()
 
 
