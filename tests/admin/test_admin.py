@@ -85,7 +85,12 @@ def test_create_account(admin, org):
         org.unit("Transport"),
     )
     assert created.languages == ["en", "fr"] and created.categories == ["bullying", "pay"]
-    assert signed_in(admin.application, "new.leader@demo.defuse", "a long enough password")
+    # The new account signs in with its password (signed_in checks the redirect) and is then
+    # a Trust Leader with an empty queue, not an anonymous visitor sent back to the login page.
+    client = signed_in(admin.application, "new.leader@demo.defuse", "a long enough password")
+    queue = client.get("/cases")
+    assert queue.status_code == 200
+    assert client.get("/admin/users").status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -240,19 +240,29 @@ def test_a_unit_with_four_reports_is_never_shown(client, org, hr):
         for p in periods.KINDS
         for extra in ({}, {"unit": finance}, {"unit": payroll}, {"category": "bullying"})
     ]
+    small_cells = small_summaries = 0
     for params in queries:
         body = get(client, "risk", hr, **params)
         listed = {(u["unit"], u["remainder"]) for u in body["units"]}
         assert (payroll, False) not in listed or all(
             c["suppressed"] for c in cells_by(body, unit=payroll)
         ), params
-        for cell in cells_by(body, unit=payroll) + cells_by(body, unit=finance):
+        small = cells_by(body, unit=payroll) + cells_by(body, unit=finance)
+        small_cells += len(small)
+        for cell in small:
             assert cell["suppressed"], (params, cell)
         summary = get(client, "summary", hr, **{k: v for k, v in params.items() if k != "depth"})
-        if summary["unit"] in (payroll, finance):
-            assert summary["total"]["suppressed"]
-            assert all(p["suppressed"] for p in summary["periods"])
+        # The summary is of the unit asked for, and of the small units exactly when asked.
+        assert summary["unit"] == params.get("unit", summary["unit"]), params
+        assert (summary["unit"] in (payroll, finance)) == ("unit" in params), params
+        if "unit" in params:
+            small_summaries += 1
+            assert summary["total"]["suppressed"], params
+            assert summary["periods"] and all(p["suppressed"] for p in summary["periods"])
             assert all(c["suppressed"] for c in summary["categories"])
+    # The checks above ran on something: the small units' cells and summaries were there.
+    assert small_cells > 0
+    assert small_summaries == sum("unit" in params for params in queries)
     # At depth 2, Payroll is not a row of its own: it rolls up into Finance, and Finance
     # (4 reports in all) is shown, suppressed, never as a number.
     body = get(client, "risk", hr, depth=2, category="all")

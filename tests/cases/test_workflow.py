@@ -309,7 +309,8 @@ def test_queue_order_and_scopes(org):
 def test_export_outcome_labels(org, leader):
     escalated = case_for(org, leader, category="discrimination", involved=["my manager", "hr"])
     calm = case_for(org, leader)
-    still_open = case_for(org, leader)
+    still_open_text = ACCOUNT + " This one is still open."
+    still_open = case_for(org, leader, text=still_open_text)
     service.transition(leader, escalated, "acknowledged")
     service.transition(
         leader, escalated, "closed", resolution="referred_formal", outcome="legal_claim"
@@ -339,7 +340,11 @@ def test_export_outcome_labels(org, leader):
     for row in rows:
         json.dumps(row)  # JSONL-ready
         assert not {"id", "case_id", "report_id", "contact", "receipt_hash"} & set(row)
-    assert still_open.id not in [r.get("id") for r in rows]
+    # Only closed cases with their text are exported: the open one (told apart by its text)
+    # and the one whose text retention removed are not.
+    assert len(rows) == 2
+    assert still_open.report.text == still_open_text
+    assert still_open_text not in [r["text"] for r in rows]
 
 
 def test_export_labels_command_writes_what_training_reads(app, org, leader, tmp_path):

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from service.classifier.load import load_model
+from service.classifier.registry import active_model_dir
 from service.engine.facts import ReportFacts
 from service.engine.risk import (
     LevelThresholds,
@@ -21,7 +23,9 @@ from service.engine.risk import (
 )
 from service.engine.rules import RuleSet
 
-from .helpers import facts
+from .helpers import RULES_DIR, facts
+
+MODELS_DIR = RULES_DIR.parent / "models"
 
 
 @dataclass
@@ -62,8 +66,32 @@ NOISY_OFFICE = facts(
 )
 
 
-def test_fake_model_satisfies_the_protocol() -> None:
-    assert isinstance(FakeModel(0.5), RiskModel)
+THREAT = facts(
+    "My manager said that if I complain again I will be let go. I have spoken to a lawyer "
+    "and will take this to a tribunal.",
+    category="retaliation",
+    desired_outcome="formal_action",
+    duration="months",
+)
+
+
+def test_the_shipped_model_is_what_the_engine_scores_with(shipped_rules: RuleSet) -> None:
+    """The real classifier (not the fake the other tests use) satisfies the protocol, and the
+    engine's score follows its probability: an account it finds more alarming scores higher,
+    and the assessment names the model version that made it."""
+    model_dir = active_model_dir(MODELS_DIR)
+    assert model_dir is not None, "no active model"
+    model = load_model(model_dir)
+    assert isinstance(model, RiskModel)
+    engine = RiskEngine(shipped_rules, model)
+    calm = engine.assess(NOISY_OFFICE)
+    alarming = engine.assess(THREAT)
+    assert calm.model_version == alarming.model_version == str(model.version)
+    calm_p = model.predict(NOISY_OFFICE).probability
+    alarming_p = model.predict(THREAT).probability
+    assert 0 <= calm_p < alarming_p <= 1
+    assert calm.score < alarming.score
+    assert calm.explanation["base"]["source"] == "model"
 
 
 class TestThresholds:

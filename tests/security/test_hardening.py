@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
+from flask import g
 from sqlalchemy import select, text
 
 from service.cli import main as cli
@@ -14,7 +16,7 @@ from service.db import Case, Message, Note, Report, utcnow
 from service.extensions import db, limiter
 from service.privacy.crypto import keyring, new_key
 from tests.conftest import make_app
-from tests.factories import report_payload
+from tests.factories import PASSWORD, report_payload, seed_org
 
 
 def submit(client, org, **changes) -> int:
@@ -216,9 +218,31 @@ def test_session_cookie_flags_in_production(settings):
         hash_key="h" * 40,
     )
     app = make_app(production)
-    assert app.config["SESSION_COOKIE_SECURE"] is True
-    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
-    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    with app.app_context():
+        seed_org()
+        client = app.test_client()
+        base = "https://defuse.test"
+        g.pop("csrf_token", None)
+        form = client.get("/login", base_url=base).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        response = client.post(
+            "/login",
+            base_url=base,
+            # Flask-WTF's strict HTTPS check refuses a POST without a Referer (see the notes on
+            # issue 18: our own Referrer-Policy tells browsers to send none).
+            headers={"Referer": f"{base}/login"},
+            data={"csrf_token": token, "email": "leader@demo.defuse", "password": PASSWORD},
+        )
+    assert response.status_code == 302, response.get_data(as_text=True)[-600:]
+    # The cookie the browser is told to keep after sign-in, as the browser reads it.
+    (cookie,) = [
+        value
+        for value in response.headers.getlist("Set-Cookie")
+        if value.startswith("defuse_session=")
+    ]
+    flags = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")}
+    assert "secure" in flags and "httponly" in flags
+    assert flags["samesite"].lower() == "samesite=lax"
 
 
 @pytest.mark.parametrize(
