@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from service.extensions import db
+from service.org import ConcurrentChange, OrgFileError, import_org, report_lines
 
 
 def _create_app() -> Flask:
@@ -41,6 +42,7 @@ def register_commands(app: Flask) -> None:
         score,
         rescore,
         directory,
+        org,
         relay,
         keys,
         retention,
@@ -204,6 +206,33 @@ def directory_import(csv_file, replace: bool) -> None:  # type: ignore[no-untype
     except DirectoryImportError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"imported {count} name(s)")
+
+
+@click.group()
+def org() -> None:
+    """The organisation's units, from its HR data."""
+
+
+@org.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@with_appcontext
+def org_import(csv_file, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
+    """Make the org units match an HR file (columns: unit_id,name,parent_unit_id,headcount).
+
+    Units are matched on unit_id: new ones are created, changed ones renamed, moved or given
+    their new headcount, and units missing from the file are retired (never deleted). The
+    whole file is checked first; any bad row refuses it all."""
+    try:
+        changes = import_org(csv_file, dry_run=dry_run)
+    except OrgFileError as error:
+        raise click.ClickException(
+            f"{csv_file.name} was refused, nothing was imported:\n  " + "\n  ".join(error.problems)
+        ) from None
+    except ConcurrentChange as error:
+        raise click.ClickException(str(error)) from None
+    for line in report_lines(changes, dry_run=dry_run):
+        click.echo(line)
 
 
 # --- risk engine ------------------------------------------------------------------------------
