@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 from service.db import OrgUnit
 from service.extensions import db, limiter
 from service.intake import service
+from service.org import active_units
 from service.schemas.reports import ReportCreateSchema, ReporterReplySchema
 from service.vocab import (
     ANSWER_FIELDS,
@@ -73,10 +74,6 @@ def _receipts_limit() -> str:
     return current_app.config["DEFUSE"].rate_limit_receipts
 
 
-def _org_units() -> list[OrgUnit]:
-    return list(db.session.execute(db.select(OrgUnit).order_by(OrgUnit.path)).scalars())
-
-
 def form_to_payload(form: MultiDict[str, str]) -> dict[str, Any]:
     """The form's strings as the API's JSON types, so one schema validates both."""
     payload: dict[str, Any] = {
@@ -110,7 +107,7 @@ def _render_form(
         "intake/form.html",
         values=values or MultiDict(),
         errors=errors or {},
-        org_units=_org_units(),
+        org_units=active_units(),
         categories=CATEGORIES,
         durations=DURATIONS,
         raised_with=RAISED_WITH,
@@ -126,8 +123,10 @@ def _validate(form: MultiDict[str, str]) -> tuple[dict[str, Any] | None, dict[st
         data = ReportCreateSchema().load(form_to_payload(form))
     except ValidationError as error:
         return None, _messages(error.messages)
-    if db.session.get(OrgUnit, data["org_unit"]) is None:
-        return None, {"org_unit": ["Choose a place from the list."]}
+    try:
+        service.check_org_unit(data["org_unit"])
+    except service.UnknownOrgUnit as error:
+        return None, {"org_unit": [str(error)]}
     return data, {}
 
 
