@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from service.extensions import db
-from service.org import ConcurrentChange, OrgFileError, import_org, report_lines
+from service.org import ConcurrentChange, OrgFileError, find_unit, import_org, report_lines
 
 
 def _create_app() -> Flask:
@@ -127,7 +127,12 @@ def users() -> None:
 )
 @click.option("--name", default="")
 @click.option("--password", default=None, help="Prompted for if not given.")
-@click.option("--org-unit", type=int, default=None, help="Org unit id of a Trust Leader.")
+@click.option(
+    "--org-unit",
+    default=None,
+    help="The unit_id (from the HR file) of the unit they work in; "
+    "required for trust_leader and lead.",
+)
 @click.option("--categories", default="", help="Comma-separated concern categories.")
 @click.option("--languages", default="en", show_default=True)
 @click.option("--capacity", default=8, show_default=True, type=int)
@@ -137,7 +142,7 @@ def users_create(
     role: str,
     name: str,
     password: str | None,
-    org_unit: int | None,
+    org_unit: str | None,
     categories: str,
     languages: str,
     capacity: int,
@@ -145,6 +150,11 @@ def users_create(
     """Create a staff account."""
     from service.people import PeopleError, create_user
 
+    unit = find_unit(org_unit) if org_unit else None
+    if org_unit and unit is None:
+        raise click.ClickException(
+            f"no org unit has unit_id {org_unit!r} (the ids are those of `defuse org import`)"
+        )
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -153,7 +163,7 @@ def users_create(
             role=role,
             name=name,
             password=password,
-            org_unit_id=org_unit,
+            org_unit_id=unit.id if unit else None,
             categories=[c.strip() for c in categories.split(",") if c.strip()],
             languages=[lang.strip() for lang in languages.split(",") if lang.strip()],
             capacity=capacity,

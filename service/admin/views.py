@@ -24,7 +24,9 @@ from service.db import ApiToken, AuditEvent, Case, Notification, OrgUnit, User, 
 from service.db.cases import OPEN_STATUSES
 from service.db.people import CASE_WORKER_ROLES, ROLES
 from service.extensions import db
-from service.people import PeopleError, create_user, update_profile
+from service.org import active_units
+from service.people import PeopleError, create_user, edit_profile, update_profile
+from service.routing.service import unroutable_staff
 from service.vocab import CATEGORIES, LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -55,8 +57,14 @@ def _pages(total: int) -> int:
 # --- accounts -------------------------------------------------------------------------------
 
 
-def _org_units() -> list[OrgUnit]:
-    return list(db.session.execute(db.select(OrgUnit).order_by(OrgUnit.path)).scalars())
+def _unit_choices(current_unit_id: int | None = None) -> list[OrgUnit]:
+    """The units staff can be placed in (active ones), and the account's own unit if it has
+    been retired since, so that the form shows where they are instead of silently changing it."""
+    units = active_units()
+    current = db.session.get(OrgUnit, current_unit_id) if current_unit_id else None
+    if current is not None and current.retired:
+        units.append(current)
+    return units
 
 
 def _open_cases(user_id: int) -> int:
@@ -114,12 +122,12 @@ NEW_ACCOUNT_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _form_context(**extra: Any) -> dict[str, Any]:
+def _form_context(current_unit_id: int | None = None, **extra: Any) -> dict[str, Any]:
     return {
         "roles": ROLES,
         "languages": LANGUAGES,
         "categories": CATEGORIES,
-        "org_units": _org_units(),
+        "org_units": _unit_choices(current_unit_id),
         **extra,
     }
 
@@ -142,7 +150,11 @@ def users():  # type: ignore[no-untyped-def]
         ).all()
     )
     return render_template(
-        "admin/users.html", accounts=accounts, open_counts=open_counts, today=utcnow().date()
+        "admin/users.html",
+        accounts=accounts,
+        open_counts=open_counts,
+        unroutable=unroutable_staff(accounts),
+        today=utcnow().date(),
     )
 
 
@@ -177,7 +189,7 @@ def new_user():  # type: ignore[no-untyped-def]
                     )
                 except PeopleError as error:
                     db.session.rollback()
-                    errors["_form"] = [str(error)]
+                    errors[error.field] = [str(error)]
                 else:
                     flash(f"Account created for {user.email}.")
                     return redirect(url_for("admin.edit_user", user_id=user.id))
@@ -215,7 +227,8 @@ def _render_edit(
             errors=errors or {},
             new_token=new_token,
             open_cases=_open_cases(user.id),
-            **_form_context(),
+            unroutable=unroutable_staff([user]).get(user.id, []),
+            **_form_context(user.org_unit_id),
         ),
         status,
     )
@@ -253,15 +266,14 @@ def edit_user(user_id: int):  # type: ignore[no-untyped-def]
             status=422,
             form=request.form,
         )
-    changes = {name: value for name, value in data.items() if getattr(user, name) != value}
+    try:
+        changes = edit_profile(user, data)
+    except PeopleError as error:
+        db.session.rollback()
+        return _render_edit(user, {error.field: [str(error)]}, status=422, form=request.form)
     if not changes:
         flash("Nothing changed.")
         return redirect(url_for("admin.edit_user", user_id=user.id))
-    try:
-        update_profile(user, **changes)
-    except PeopleError as error:
-        db.session.rollback()
-        return _render_edit(user, {"_form": [str(error)]}, status=422, form=request.form)
     db.session.commit()
     message = "Profile saved."
     if changes.get("active") is False:

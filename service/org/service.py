@@ -67,6 +67,13 @@ def active_units() -> list[OrgUnit]:
     )
 
 
+def find_unit(external_id: str) -> OrgUnit | None:
+    """The unit the organisation calls `external_id` (the unit_id of its HR file)."""
+    return db.session.execute(
+        db.select(OrgUnit).where(OrgUnit.external_id == external_id.strip())
+    ).scalar_one_or_none()
+
+
 def recompute_paths() -> int:
     """Set every unit's `path` and `depth` from its parents; returns how many changed. Run
     after any move: a unit's path is its ancestors' ids, so a move changes the paths of the

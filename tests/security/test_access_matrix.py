@@ -323,6 +323,7 @@ MATRIX: dict[tuple[str, str], Call] = {
             "email": f"new-{ctx.role}@demo.defuse",
             "password": "a-long-enough-password",
             "role": "trust_leader",
+            "org_unit_id": str(ctx.org.unit("Transport")),
             "languages": ["en"],
             "categories": list(CATEGORIES),
             "capacity": "8",
