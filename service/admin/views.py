@@ -1,5 +1,5 @@
-"""Administration pages (admins only): staff accounts, API tokens, the audit log (read only),
-the local notification outbox and failed background jobs.
+"""Administration pages (admins only): staff accounts, API tokens, the org tree, the audit
+log (read only), the local notification outbox and failed background jobs.
 
 Admins never see case content: the audit log and notifications hold ids and statuses only.
 """
@@ -24,7 +24,14 @@ from service.db import ApiToken, AuditEvent, Case, Notification, OrgUnit, User, 
 from service.db.cases import OPEN_STATUSES
 from service.db.people import CASE_WORKER_ROLES, ROLES
 from service.extensions import db
-from service.org import active_units
+from service.org import (
+    OrgEditError,
+    UnitEdit,
+    active_units,
+    all_units,
+    case_workers_in,
+    update_unit,
+)
 from service.people import PeopleError, create_user, edit_profile, update_profile
 from service.routing.service import unroutable_staff
 from service.vocab import CATEGORIES, LANGUAGES
@@ -323,6 +330,111 @@ def revoke_token(user_id: int, token_id: int):  # type: ignore[no-untyped-def]
         db.session.commit()
         flash("Token revoked: it no longer works.")
     return redirect(url_for("admin.edit_user", user_id=user_id) + "#tokens")
+
+
+# --- the organisation ------------------------------------------------------------------------
+
+
+@bp.get("/admin/org")
+@roles_required("admin")
+def org_tree():  # type: ignore[no-untyped-def]
+    units = all_units()
+    staff = dict(
+        db.session.execute(
+            db.select(User.org_unit_id, db.func.count(User.id))
+            .where(User.org_unit_id.is_not(None), User.active.is_(True))
+            .group_by(User.org_unit_id)
+        ).all()
+    )
+    return render_template("admin/org.html", units=units, staff=staff)
+
+
+def _unit_or_404(unit_id: int) -> OrgUnit:
+    unit = db.session.get(OrgUnit, unit_id) if 0 < unit_id <= MAX_ID else None
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def _parent_choices(unit: OrgUnit) -> list[OrgUnit]:
+    """Active units outside this one's subtree (moving under itself would be a cycle), and its
+    current parent whatever it is, so the form never changes it unasked."""
+    below = {
+        u.id
+        for u in db.session.execute(db.select(OrgUnit)).scalars()
+        if u.path.startswith(unit.path)
+    }
+    choices = [u for u in active_units() if u.id not in below]
+    if unit.parent is not None and unit.parent not in choices:
+        choices.append(unit.parent)
+    return choices
+
+
+def _render_unit(unit: OrgUnit, errors: dict[str, list[str]] | None = None, form=None):  # type: ignore[no-untyped-def]
+    values = (
+        {
+            "name": form.get("name", ""),
+            "parent_id": form.get("parent_id", ""),
+            "headcount": form.get("headcount", ""),
+            "retired": bool(form.get("retired")),
+            "is_hr": bool(form.get("is_hr")),
+        }
+        if form is not None
+        else {
+            "name": unit.name,
+            "parent_id": str(unit.parent_id or ""),
+            "headcount": "" if unit.headcount is None else str(unit.headcount),
+            "retired": unit.retired,
+            "is_hr": unit.is_hr,
+        }
+    )
+    staff = list(
+        db.session.execute(
+            db.select(User).where(User.org_unit_id == unit.id).order_by(User.email)
+        ).scalars()
+    )
+    return (
+        render_template(
+            "admin/org_unit.html",
+            unit=unit,
+            values=values,
+            errors=errors or {},
+            parents=_parent_choices(unit),
+            staff=staff,
+        ),
+        422 if errors else 200,
+    )
+
+
+@bp.route("/admin/org/<int:unit_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_unit(unit_id: int):  # type: ignore[no-untyped-def]
+    unit = _unit_or_404(unit_id)
+    if request.method == "GET":
+        return _render_unit(unit)
+    try:
+        data = forms.UnitFormSchema().load(request.form)  # type: ignore[arg-type]
+    except ValidationError as error:
+        return _render_unit(unit, forms.field_messages(error), request.form)
+    was_retired = unit.retired
+    try:
+        changed = update_unit(unit, UnitEdit(**data))
+    except OrgEditError as error:
+        db.session.rollback()
+        return _render_unit(unit, {error.field: [error.message]}, request.form)
+    db.session.commit()
+    if not changed:
+        flash("Nothing changed.")
+    else:
+        message = f"{unit.name} saved."
+        stranded = case_workers_in([unit.id]) if unit.retired and not was_retired else []
+        if stranded:
+            message += (
+                f" {len(stranded)} Trust Leader(s) or lead(s) work in it and get no case until "
+                f"moved to an active unit: {', '.join(stranded)}."
+            )
+        flash(message)
+    return redirect(url_for("admin.edit_unit", unit_id=unit.id))
 
 
 # --- the audit log --------------------------------------------------------------------------
