@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from service.audit import record
@@ -151,8 +152,11 @@ def import_org(stream: TextIO, *, dry_run: bool = False) -> OrgChanges:
             **{kind.replace(" ", "_"): n for kind, n in changes.counts().items()},
         )
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError as error:
         db.session.rollback()
+        if "external_id" not in str(error.orig):
+            raise
+        # Only a unit created meanwhile by another import can clash with one created here.
         raise ConcurrentChange(
             "another import or edit changed the organisation at the same time; "
             "nothing was imported: run the import again"
@@ -173,12 +177,25 @@ def _levels(rows: list[UnitRow]) -> list[list[UnitRow]]:
 
 
 def _lock_tree() -> list[OrgUnit]:
-    """Every unit, freshly read and locked (on PostgreSQL; SQLite locks the whole database
-    on the first write): a concurrent import or edit waits, so neither checks the tree's
-    shape against a state the other is changing."""
+    """Every unit, read afresh after taking the tree for this transaction: a concurrent import
+    or edit waits until this one commits, so neither checks the tree's shape against a state
+    the other is changing. Reports may still be filed meanwhile."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks, and a read takes none: a write, even of no row, takes the
+        # database's write lock now, before the tree is read.
+        db.session.execute(
+            db.update(OrgUnit)
+            .where(sa.false())
+            .values(path=OrgUnit.path)
+            .execution_options(synchronize_session=False)
+        )
+    # FOR NO KEY UPDATE on PostgreSQL: it waits for other importers and editors but not for a
+    # report's foreign-key check on its unit (which FOR UPDATE would block).
     return list(
         db.session.execute(
-            db.select(OrgUnit).with_for_update().execution_options(populate_existing=True)
+            db.select(OrgUnit)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         ).scalars()
     )
 
