@@ -211,7 +211,7 @@ def _org() -> dict[str, np.ndarray]:
     from service.extensions import db
 
     def unit(name: str, parent: OrgUnit | None) -> OrgUnit:
-        made = OrgUnit(name=name, parent=parent)
+        made = OrgUnit(external_id=name, name=name, parent=parent)
         db.session.add(made)
         db.session.flush()
         made.path = f"{parent.path if parent else '/'}{made.id}/"

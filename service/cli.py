@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from service.extensions import db
+from service.org import ConcurrentChange, OrgFileError, find_unit, import_org, report_lines
 
 
 def _create_app() -> Flask:
@@ -44,6 +45,7 @@ def register_commands(app: Flask) -> None:
         score,
         rescore,
         directory,
+        org,
         relay,
         retention,
     ):
@@ -139,7 +141,12 @@ def users() -> None:
 @click.option("--name", default="")
 @click.option("--password", default=None, help="Prompted for if not given.")
 @click.option("--sso-only", is_flag=True, help="No password: signs in only with single sign-on.")
-@click.option("--org-unit", type=int, default=None, help="Org unit id of a Trust Leader.")
+@click.option(
+    "--org-unit",
+    default=None,
+    help="The unit_id (from the HR file) of the unit they work in; "
+    "required for trust_leader and lead.",
+)
 @click.option("--categories", default="", help="Comma-separated concern categories.")
 @click.option("--languages", default="en", show_default=True)
 @click.option("--capacity", default=8, show_default=True, type=int)
@@ -150,7 +157,7 @@ def users_create(
     name: str,
     password: str | None,
     sso_only: bool,
-    org_unit: int | None,
+    org_unit: str | None,
     categories: str,
     languages: str,
     capacity: int,
@@ -158,6 +165,11 @@ def users_create(
     """Create a staff account."""
     from service.people import PeopleError, create_user
 
+    unit = find_unit(org_unit) if org_unit else None
+    if org_unit and unit is None:
+        raise click.ClickException(
+            f"no org unit has unit_id {org_unit!r} (the ids are those of `defuse org import`)"
+        )
     if sso_only:
         if password is not None:
             raise click.UsageError("--sso-only and --password exclude each other")
@@ -171,7 +183,7 @@ def users_create(
             role=role,
             name=name,
             password=password,
-            org_unit_id=org_unit,
+            org_unit_id=unit.id if unit else None,
             categories=[c.strip() for c in categories.split(",") if c.strip()],
             languages=[lang.strip() for lang in languages.split(",") if lang.strip()],
             capacity=capacity,
@@ -224,6 +236,33 @@ def directory_import(csv_file, replace: bool) -> None:  # type: ignore[no-untype
     except DirectoryImportError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"imported {count} name(s)")
+
+
+@click.group()
+def org() -> None:
+    """The organisation's units, from its HR data."""
+
+
+@org.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@with_appcontext
+def org_import(csv_file, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
+    """Make the org units match an HR file (columns: unit_id,name,parent_unit_id,headcount).
+
+    Units are matched on unit_id: new ones are created, changed ones renamed, moved or given
+    their new headcount, and units missing from the file are retired (never deleted). The
+    whole file is checked first; any bad row refuses it all."""
+    try:
+        changes = import_org(csv_file, dry_run=dry_run)
+    except OrgFileError as error:
+        raise click.ClickException(
+            f"{csv_file.name} was refused, nothing was imported:\n  " + "\n  ".join(error.problems)
+        ) from None
+    except ConcurrentChange as error:
+        raise click.ClickException(str(error)) from None
+    for line in report_lines(changes, dry_run=dry_run):
+        click.echo(line)
 
 
 # --- risk engine ------------------------------------------------------------------------------

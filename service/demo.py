@@ -9,6 +9,7 @@ dashboard has enough data to show above the anonymity threshold.
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 from collections.abc import Iterator
@@ -19,30 +20,34 @@ from flask import current_app
 
 from service.db import Case, DirectoryName, OrgUnit, Report, User, utcnow
 from service.extensions import db
+from service.org import import_org, read_org_csv
 
 DEFAULT_REPORTS = 400
 DEMO_PASSWORD = "defuse-demo-password"  # noqa: S105 - documented demo credential, dev only
 # Published, like the password: demo data is refused in production.
 DEMO_TOTP_SECRET = "DEFUSEDEMOTOTPKEYFORTRYINGITOUT2"  # noqa: S105 - documented demo credential
 
-# (name, parent name, is HR)
-ORG_TREE: tuple[tuple[str, str | None, bool], ...] = (
-    ("Harbourside Group", None, False),
-    ("Operations", "Harbourside Group", False),
-    ("Warehouse North", "Operations", False),
-    ("Warehouse South", "Operations", False),
-    ("Transport", "Operations", False),
-    ("Customer Service", "Harbourside Group", False),
-    ("Call Centre", "Customer Service", False),
-    ("Complaints Team", "Customer Service", False),
-    ("Technology", "Harbourside Group", False),
-    ("Platform Engineering", "Technology", False),
-    ("Product Design", "Technology", False),
-    ("Finance", "Harbourside Group", False),
-    ("Payroll", "Finance", False),
-    ("People and Culture", "Harbourside Group", True),
-    ("Facilities", "Harbourside Group", False),
-)
+# The demo organisation as its HR system would export it (see README, "The organisation").
+DEMO_ORG_CSV = """\
+unit_id,name,parent_unit_id,headcount
+HG,Harbourside Group,,12
+HG-OPS,Operations,HG,8
+HG-OPS-WN,Warehouse North,HG-OPS,140
+HG-OPS-WS,Warehouse South,HG-OPS,120
+HG-OPS-TR,Transport,HG-OPS,65
+HG-CS,Customer Service,HG,6
+HG-CS-CC,Call Centre,HG-CS,90
+HG-CS-CT,Complaints Team,HG-CS,18
+HG-TECH,Technology,HG,4
+HG-TECH-PE,Platform Engineering,HG-TECH,45
+HG-TECH-PD,Product Design,HG-TECH,15
+HG-FIN,Finance,HG,10
+HG-FIN-PAY,Payroll,HG-FIN,9
+HG-PC,People and Culture,HG,14
+HG-FAC,Facilities,HG,22
+"""
+# HR files do not say which units are HR: an admin marks them (Admin > Organisation).
+DEMO_HR_UNITS = ("HG-PC",)
 
 # (email, role, name, unit, on call)
 STAFF: tuple[tuple[str, str, str, str | None, bool], ...] = (
@@ -186,18 +191,24 @@ DEMO_REPORTS: tuple[tuple[str, str, str, dict[str, object]], ...] = (
 
 
 def ensure_org() -> dict[str, OrgUnit]:
-    units = {u.name: u for u in db.session.execute(db.select(OrgUnit)).scalars()}
-    for name, parent_name, is_hr in ORG_TREE:
-        if name in units:
-            continue
-        parent = units.get(parent_name) if parent_name else None
-        unit = OrgUnit(name=name, parent=parent, is_hr=is_hr)
-        db.session.add(unit)
-        db.session.flush()
-        unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-        unit.depth = parent.depth + 1 if parent else 0
-        units[name] = unit
-    return units
+    """The demo organisation, through the same import as a real one; the caller commits."""
+    rows = read_org_csv(io.StringIO(DEMO_ORG_CSV))
+    _adopt_units_seeded_before_imports({row.name: row.unit_id for row in rows})
+    import_org(io.StringIO(DEMO_ORG_CSV))
+    units = {u.external_id: u for u in db.session.execute(db.select(OrgUnit)).scalars()}
+    for unit_id in DEMO_HR_UNITS:
+        units[unit_id].is_hr = True
+    return {units[row.unit_id].name: units[row.unit_id] for row in rows}
+
+
+def _adopt_units_seeded_before_imports(demo_ids: dict[str, str]) -> None:
+    """A demo database seeded before org imports existed has the demo units under their
+    database ids (migration 0003 gave them those as external ids): give them the demo ids, so
+    the import keeps them, with their reports and staff, instead of retiring them."""
+    for unit in db.session.execute(db.select(OrgUnit)).scalars():
+        if unit.external_id == str(unit.id) and unit.name in demo_ids:
+            unit.external_id = demo_ids[unit.name]
+    db.session.commit()
 
 
 def ensure_staff(units: dict[str, OrgUnit]) -> list[str]:

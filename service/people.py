@@ -8,7 +8,7 @@ from typing import TextIO
 from service import passwords
 from service.audit import record
 from service.db import DirectoryName, OrgUnit, User
-from service.db.people import ROLES
+from service.db.people import CASE_WORKER_ROLES, ROLES
 from service.extensions import db
 from service.vocab import CATEGORIES, LANGUAGES
 
@@ -16,22 +16,48 @@ MIN_PASSWORD_LENGTH = 12
 
 
 class PeopleError(ValueError):
-    pass
+    """A refused account change; `field` names the form field at fault ("_form" if none)."""
+
+    def __init__(self, message: str, field: str = "_form") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _check_profile(
     role: str, org_unit_id: int | None, categories: Iterable[str], languages: Iterable[str]
 ) -> None:
     if role not in ROLES:
-        raise PeopleError(f"role must be one of {', '.join(ROLES)}")
+        raise PeopleError(f"role must be one of {', '.join(ROLES)}", "role")
     unknown = set(categories) - set(CATEGORIES)
     if unknown:
-        raise PeopleError(f"unknown categories: {', '.join(sorted(unknown))}")
+        raise PeopleError(f"unknown categories: {', '.join(sorted(unknown))}", "categories")
     unknown = set(languages) - set(LANGUAGES)
     if unknown:
-        raise PeopleError(f"unknown languages: {', '.join(sorted(unknown))}")
+        raise PeopleError(f"unknown languages: {', '.join(sorted(unknown))}", "languages")
     if org_unit_id is not None and db.session.get(OrgUnit, org_unit_id) is None:
-        raise PeopleError(f"no org unit with id {org_unit_id}")
+        raise PeopleError(f"no org unit with id {org_unit_id}", "org_unit_id")
+
+
+def _check_placement(
+    role: str, org_unit_id: int | None, active: bool, current_unit_id: int | None
+) -> None:
+    """An active Trust Leader or lead needs the (active) unit they work in: routing keeps them
+    away from cases in their own line of management, and without the unit gives them none.
+    A retired unit an account is already in may stay, so other fields can still be saved (the
+    admin page warns about it); an inactive account is routed nothing anyway."""
+    if role not in CASE_WORKER_ROLES or not active:
+        return
+    if org_unit_id is None:
+        raise PeopleError(
+            "A Trust Leader or lead needs the org unit they work in: without it routing "
+            "cannot rule out a conflict of interest and gives them no case.",
+            "org_unit_id",
+        )
+    unit = db.session.get(OrgUnit, org_unit_id)
+    if unit is not None and unit.retired and org_unit_id != current_unit_id:
+        raise PeopleError(
+            f"{unit.name} is retired: choose the unit they work in now.", "org_unit_id"
+        )
 
 
 def create_user(
@@ -50,13 +76,14 @@ def create_user(
     """A new account. `password=None`: one that signs in only with single sign-on."""
     email = email.strip().lower()
     if "@" not in email:
-        raise PeopleError("email must be an email address")
+        raise PeopleError("email must be an email address", "email")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise PeopleError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise PeopleError(f"password must be at least {MIN_PASSWORD_LENGTH} characters", "password")
     categories, languages = list(categories), list(languages) or ["en"]
     _check_profile(role, org_unit_id, categories, languages)
+    _check_placement(role, org_unit_id, True, None)
     if db.session.execute(db.select(User.id).where(User.email == email)).first():
-        raise PeopleError(f"an account for {email} already exists")
+        raise PeopleError(f"an account for {email} already exists", "email")
     if role in ("trust_leader", "lead") and not categories:
         categories = list(CATEGORIES)
     user = User(
@@ -78,8 +105,25 @@ def create_user(
     return user
 
 
+def edit_profile(user: User, profile: dict[str, object]) -> dict[str, object]:
+    """An admin saves an account's whole profile form: checked as a whole (an active Trust
+    Leader or lead needs their org unit), then what differs is applied. Returns the changes;
+    the caller commits."""
+    _check_placement(
+        str(profile.get("role", user.role)),
+        profile.get("org_unit_id", user.org_unit_id),  # type: ignore[arg-type]
+        bool(profile.get("active", user.active)),
+        user.org_unit_id,
+    )
+    changes = {name: value for name, value in profile.items() if getattr(user, name) != value}
+    if changes:
+        update_profile(user, **changes)
+    return changes
+
+
 def update_profile(user: User, **changes: object) -> None:
-    """Apply admin changes to an account; deactivation ends its sessions. The caller commits."""
+    """Apply changes to an account (some fields of it: availability, a password); deactivation
+    ends its sessions. The caller commits."""
     role = str(changes.get("role", user.role))
     categories = list(changes.get("categories", user.categories))  # type: ignore[call-overload]
     languages = list(changes.get("languages", user.languages))  # type: ignore[call-overload]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
 from service.db import OrgUnit, User
-from service.demo import DEMO_PASSWORD, ensure_org, ensure_staff
+from service.demo import DEMO_ORG_CSV, DEMO_PASSWORD, ensure_org, ensure_staff
 from service.extensions import db
+from service.org import OrgChanges, import_org
 
 PASSWORD = DEMO_PASSWORD
 
@@ -45,3 +47,16 @@ def report_payload(org: Org, **overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+def import_demo_org(*, without: tuple[str, ...] = (), **renamed: str) -> OrgChanges:
+    """Import the demo HR file again, through the real import, with the units named in
+    `without` left out (so retired) and units renamed by external id (`HG_FIN="Money"`: the
+    keyword is the unit_id with dashes as underscores)."""
+    lines = []
+    for line in DEMO_ORG_CSV.splitlines():
+        unit_id, name, rest = line.split(",", 2)
+        if name in without:
+            continue
+        lines.append(",".join((unit_id, renamed.get(unit_id.replace("-", "_"), name), rest)))
+    return import_org(io.StringIO("\n".join(lines) + "\n"))

@@ -1,4 +1,5 @@
-"""The admin account forms, read from HTML form fields into service.people's arguments."""
+"""The admin forms (accounts, org units), read from HTML form fields into the arguments of
+service.people and service.org."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from werkzeug.datastructures import MultiDict
 
+from service.db.org import NAME_MAX
 from service.db.people import ROLES
+from service.org.csvfile import HEADCOUNT_MAX
 from service.people import MIN_PASSWORD_LENGTH
 from service.vocab import CATEGORIES, LANGUAGES
 
@@ -99,6 +102,38 @@ class PasswordFormSchema(Schema):
             min=MIN_PASSWORD_LENGTH, error=f"Use at least {MIN_PASSWORD_LENGTH} characters."
         ),
     )
+
+
+class UnitFormSchema(Schema):
+    """An org unit as an admin edits it (the fields an import sets, and the HR flag)."""
+
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=NAME_MAX, error=f"Enter 1 to {NAME_MAX} characters."),
+    )
+    parent_id = fields.Integer(load_default=None, allow_none=True)
+    headcount = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(
+            min=0, max=HEADCOUNT_MAX, error=f"Must be a whole number, 0 to {HEADCOUNT_MAX:,}."
+        ),
+        error_messages={"invalid": "Must be a whole number, 0 or more."},
+    )
+    retired = fields.Boolean(load_default=False)
+    is_hr = fields.Boolean(load_default=False)
+
+    @pre_load
+    def _from_form(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, MultiDict):
+            return data
+        return {
+            "name": " ".join((data.get("name") or "").split()),
+            "parent_id": data.get("parent_id") or None,
+            "headcount": (data.get("headcount") or "").strip() or None,
+            "retired": bool(data.get("retired")),
+            "is_hr": bool(data.get("is_hr")),
+        }
 
 
 def field_messages(error: ValidationError) -> dict[str, list[str]]:

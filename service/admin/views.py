@@ -1,5 +1,5 @@
-"""Administration pages (admins only): staff accounts, API tokens, the audit log (read only),
-the local notification outbox and failed background jobs.
+"""Administration pages (admins only): staff accounts, API tokens, the org tree, the audit
+log (read only), the local notification outbox and failed background jobs.
 
 Admins never see case content: the audit log and notifications hold ids and statuses only.
 """
@@ -36,7 +36,16 @@ from service.db.cases import OPEN_STATUSES
 from service.db.people import CASE_WORKER_ROLES, ROLES
 from service.drift import drift_report
 from service.extensions import db
-from service.people import PeopleError, create_user, update_profile
+from service.org import (
+    OrgEditError,
+    UnitEdit,
+    active_units,
+    all_units,
+    case_workers_in,
+    update_unit,
+)
+from service.people import PeopleError, create_user, edit_profile, update_profile
+from service.routing.service import unroutable_staff
 from service.vocab import CATEGORIES, LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -68,8 +77,14 @@ def _pages(total: int) -> int:
 # --- accounts -------------------------------------------------------------------------------
 
 
-def _org_units() -> list[OrgUnit]:
-    return list(db.session.execute(db.select(OrgUnit).order_by(OrgUnit.path)).scalars())
+def _unit_choices(current_unit_id: int | None = None) -> list[OrgUnit]:
+    """The units staff can be placed in (active ones), and the account's own unit if it has
+    been retired since, so that the form shows where they are instead of silently changing it."""
+    units = active_units()
+    current = db.session.get(OrgUnit, current_unit_id) if current_unit_id else None
+    if current is not None and current.retired:
+        units.append(current)
+    return units
 
 
 def _open_cases(user_id: int) -> int:
@@ -127,12 +142,12 @@ NEW_ACCOUNT_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _form_context(**extra: Any) -> dict[str, Any]:
+def _form_context(current_unit_id: int | None = None, **extra: Any) -> dict[str, Any]:
     return {
         "roles": ROLES,
         "languages": LANGUAGES,
         "categories": CATEGORIES,
-        "org_units": _org_units(),
+        "org_units": _unit_choices(current_unit_id),
         "sso_enabled": current_app.config["DEFUSE"].oidc_enabled,
         **extra,
     }
@@ -156,7 +171,11 @@ def users():  # type: ignore[no-untyped-def]
         ).all()
     )
     return render_template(
-        "admin/users.html", accounts=accounts, open_counts=open_counts, today=utcnow().date()
+        "admin/users.html",
+        accounts=accounts,
+        open_counts=open_counts,
+        unroutable=unroutable_staff(accounts),
+        today=utcnow().date(),
     )
 
 
@@ -193,7 +212,7 @@ def new_user():  # type: ignore[no-untyped-def]
                     )
                 except PeopleError as error:
                     db.session.rollback()
-                    errors["_form"] = [str(error)]
+                    errors[error.field] = [str(error)]
                 else:
                     flash(f"Account created for {user.email}.")
                     return redirect(url_for("admin.edit_user", user_id=user.id))
@@ -235,7 +254,8 @@ def _render_edit(
                 user, current_app.config["DEFUSE"].totp_required_roles
             ),
             recovery_codes_left=second_factor.recovery_codes_left(user),
-            **_form_context(),
+            unroutable=unroutable_staff([user]).get(user.id, []),
+            **_form_context(user.org_unit_id),
         ),
         status,
     )
@@ -273,15 +293,14 @@ def edit_user(user_id: int):  # type: ignore[no-untyped-def]
             status=422,
             form=request.form,
         )
-    changes = {name: value for name, value in data.items() if getattr(user, name) != value}
+    try:
+        changes = edit_profile(user, data)
+    except PeopleError as error:
+        db.session.rollback()
+        return _render_edit(user, {error.field: [str(error)]}, status=422, form=request.form)
     if not changes:
         flash("Nothing changed.")
         return redirect(url_for("admin.edit_user", user_id=user.id))
-    try:
-        update_profile(user, **changes)
-    except PeopleError as error:
-        db.session.rollback()
-        return _render_edit(user, {"_form": [str(error)]}, status=422, form=request.form)
     db.session.commit()
     message = "Profile saved."
     if changes.get("active") is False:
@@ -345,6 +364,111 @@ def revoke_token(user_id: int, token_id: int):  # type: ignore[no-untyped-def]
         db.session.commit()
         flash("Token revoked: it no longer works.")
     return redirect(url_for("admin.edit_user", user_id=user_id) + "#tokens")
+
+
+# --- the organisation ------------------------------------------------------------------------
+
+
+@bp.get("/admin/org")
+@roles_required("admin")
+def org_tree():  # type: ignore[no-untyped-def]
+    units = all_units()
+    staff = dict(
+        db.session.execute(
+            db.select(User.org_unit_id, db.func.count(User.id))
+            .where(User.org_unit_id.is_not(None), User.active.is_(True))
+            .group_by(User.org_unit_id)
+        ).all()
+    )
+    return render_template("admin/org.html", units=units, staff=staff)
+
+
+def _unit_or_404(unit_id: int) -> OrgUnit:
+    unit = db.session.get(OrgUnit, unit_id) if 0 < unit_id <= MAX_ID else None
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def _parent_choices(unit: OrgUnit) -> list[OrgUnit]:
+    """Active units outside this one's subtree (moving under itself would be a cycle), and its
+    current parent whatever it is, so the form never changes it unasked."""
+    below = {
+        u.id
+        for u in db.session.execute(db.select(OrgUnit)).scalars()
+        if u.path.startswith(unit.path)
+    }
+    choices = [u for u in active_units() if u.id not in below]
+    if unit.parent is not None and unit.parent not in choices:
+        choices.append(unit.parent)
+    return choices
+
+
+def _render_unit(unit: OrgUnit, errors: dict[str, list[str]] | None = None, form=None):  # type: ignore[no-untyped-def]
+    values = (
+        {
+            "name": form.get("name", ""),
+            "parent_id": form.get("parent_id", ""),
+            "headcount": form.get("headcount", ""),
+            "retired": bool(form.get("retired")),
+            "is_hr": bool(form.get("is_hr")),
+        }
+        if form is not None
+        else {
+            "name": unit.name,
+            "parent_id": str(unit.parent_id or ""),
+            "headcount": "" if unit.headcount is None else str(unit.headcount),
+            "retired": unit.retired,
+            "is_hr": unit.is_hr,
+        }
+    )
+    staff = list(
+        db.session.execute(
+            db.select(User).where(User.org_unit_id == unit.id).order_by(User.email)
+        ).scalars()
+    )
+    return (
+        render_template(
+            "admin/org_unit.html",
+            unit=unit,
+            values=values,
+            errors=errors or {},
+            parents=_parent_choices(unit),
+            staff=staff,
+        ),
+        422 if errors else 200,
+    )
+
+
+@bp.route("/admin/org/<int:unit_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_unit(unit_id: int):  # type: ignore[no-untyped-def]
+    unit = _unit_or_404(unit_id)
+    if request.method == "GET":
+        return _render_unit(unit)
+    try:
+        data = forms.UnitFormSchema().load(request.form)  # type: ignore[arg-type]
+    except ValidationError as error:
+        return _render_unit(unit, forms.field_messages(error), request.form)
+    was_retired = unit.retired
+    try:
+        changed = update_unit(unit, UnitEdit(**data))
+    except OrgEditError as error:
+        db.session.rollback()
+        return _render_unit(unit, {error.field: [error.message]}, request.form)
+    db.session.commit()
+    if not changed:
+        flash("Nothing changed.")
+    else:
+        message = f"{unit.name} saved."
+        stranded = case_workers_in([unit.id]) if unit.retired and not was_retired else []
+        if stranded:
+            message += (
+                f" {len(stranded)} Trust Leader(s) or lead(s) work in it and get no case until "
+                f"moved to an active unit: {', '.join(stranded)}."
+            )
+        flash(message)
+    return redirect(url_for("admin.edit_unit", unit_id=unit.id))
 
 
 # --- the audit log --------------------------------------------------------------------------

@@ -79,6 +79,10 @@ reports. Mean risk and shares over a released cell are attributes of a group of 
 as in k-anonymity.
 Resolution shares of past months can move as cases close, by one case at a time; that reveals
 that a case of that group was closed, never which.
+The cells are those of today's org tree: when an import moves a unit, past months are summed
+again under its new parent. An analyst who kept an answer from before the move can subtract
+the same cell after it and learn the moved unit's past count even where it was withheld, so a
+small unit's history is exposed by moving it. (Renames and retirements change no cell.)
 """
 
 from __future__ import annotations

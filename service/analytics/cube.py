@@ -50,10 +50,16 @@ CACHE_SIZE = 512
 @dataclass(frozen=True)
 class OrgTree:
     """The org units in tree order (parents first) and the unit-parts of a cube: index i < n
-    is unit i's subtree, `own[i]` is the part for unit i's own reports (= i for a leaf)."""
+    is unit i's subtree, `own[i]` is the part for unit i's own reports (= i for a leaf).
+
+    Retired units stay in the tree where they last were: their reports are history, counted
+    in the units above them. The tree is today's, so a unit that moved takes its whole
+    history along (counted once, under its new parent)."""
 
     ids: tuple[int, ...]
+    external_ids: tuple[str, ...]
     names: tuple[str, ...]
+    retired: tuple[bool, ...]
     parents: tuple[int, ...]  # index of the parent unit, -1 for a root
     depths: tuple[int, ...]
     children: tuple[tuple[int, ...], ...]
@@ -89,7 +95,9 @@ class OrgTree:
 
 
 def load_tree() -> OrgTree:
-    rows = db.session.execute(select(OrgUnit.id, OrgUnit.name, OrgUnit.parent_id)).all()
+    rows = db.session.execute(
+        select(OrgUnit.id, OrgUnit.external_id, OrgUnit.name, OrgUnit.parent_id, OrgUnit.retired_at)
+    ).all()
     by_id = {row.id: row for row in rows}
     kids: dict[int | None, list[int]] = {}
     for row in sorted(rows, key=lambda r: (r.name, r.id)):  # siblings by name
@@ -118,7 +126,9 @@ def load_tree() -> OrgTree:
             own.append(i)
     return OrgTree(
         ids=tuple(order),
+        external_ids=tuple(by_id[u].external_id for u in order),
         names=tuple(by_id[u].name for u in order),
+        retired=tuple(by_id[u].retired_at is not None for u in order),
         parents=parents,
         depths=tuple(depth_of[u] for u in order),
         children=children,

@@ -307,10 +307,12 @@ def row_json(tree: OrgTree, row: Row) -> dict[str, Any]:
     parent = tree.parents[row.unit_index]
     return {
         "unit": tree.ids[row.unit_index],
+        "external_id": tree.external_ids[row.unit_index],
         "remainder": row.remainder,
         "name": unit_label(tree, row),
         "depth": tree.depths[row.unit_index],
         "parent": tree.ids[parent] if parent >= 0 else None,
+        "retired": tree.retired[row.unit_index],
     }
 
 

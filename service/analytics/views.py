@@ -26,6 +26,7 @@ ANALYST_ROLES = ("hr_analyst", "admin")
 HOTSPOTS_SHOWN = 25  # the latest; the API lists them all
 CSV_COLUMNS = (
     "unit_id",
+    "external_id",  # the organisation's own id, to join with its HR data
     "unit",
     "remainder",
     "category",
@@ -88,7 +89,11 @@ def dashboard():  # type: ignore[no-untyped-def]
         "categories": CATEGORIES,
         "heat_category": heat_category,
         "units": [
-            {"id": tree.ids[i], "name": tree.names[i], "depth": tree.depths[i]}
+            {
+                "id": tree.ids[i],
+                "name": f"{tree.names[i]} (retired)" if tree.retired[i] else tree.names[i],
+                "depth": tree.depths[i],
+            }
             for i in range(tree.size)
         ],
         "max_depth": max(tree.depths, default=0),
@@ -163,7 +168,7 @@ def export_csv():  # type: ignore[no-untyped-def]
     """The table behind the dashboard for the same filters, with the same suppression."""
     filters, errors = _form_filters()
     answer = _safe(query.risk_table, filters, errors)
-    units = {(u["unit"], u["remainder"]): u["name"] for u in query.risk_json(answer)["units"]}
+    units = {(u["unit"], u["remainder"]): u for u in query.risk_json(answer)["units"]}
     spans = {p.label: p for p in answer.periods}
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -171,17 +176,19 @@ def export_csv():  # type: ignore[no-untyped-def]
     for cell in query.risk_cells(answer):
         period = spans[cell["period"]]
         shown = not cell["suppressed"]
+        unit = units[(cell["unit"], cell["remainder"])]
         writer.writerow(
             [
                 cell["unit"],
-                _csv_text(units[(cell["unit"], cell["remainder"])]),
+                _csv_text(unit["external_id"]),
+                _csv_text(unit["name"]),
                 "yes" if cell["remainder"] else "no",
                 cell["category"],
                 cell["period"],
                 period.start.isoformat(),
                 period.end.isoformat(),
                 cell["reports"] if shown else "suppressed",
-                *("" if cell[name] is None else cell[name] for name in CSV_COLUMNS[8:14]),
+                *("" if cell[name] is None else cell[name] for name in CSV_COLUMNS[9:15]),
                 "" if cell["change"]["reports"] is None else cell["change"]["reports"],
             ]
         )

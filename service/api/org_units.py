@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service.db import OrgUnit
-from service.extensions import db
+from service.org import active_units
 from service.schemas.reports import OrgUnitListSchema
 
 PREFIX = "/org-units"
@@ -17,6 +16,7 @@ blp = Blueprint("org_units", __name__, description="The organisation's units")
 class OrgUnits(MethodView):
     @blp.response(200, OrgUnitListSchema)
     def get(self):  # type: ignore[no-untyped-def]
-        """List the org units, parents before children."""
-        units = db.session.execute(db.select(OrgUnit).order_by(OrgUnit.path)).scalars()
+        """List the org units a report may be about (retired ones are not), parents before
+        children."""
+        units = active_units()
         return {"org_units": [{"id": u.id, "name": u.name, "parent": u.parent_id} for u in units]}

@@ -59,12 +59,13 @@ class Reports(MethodView):
     def post(self, data):  # type: ignore[no-untyped-def]
         """Submit a report. Returns the receipt code, once: it is never stored in clear.
 
-        An unknown org unit is a 422 on the `org_unit` field, like any other invalid field.
+        An unknown or retired org unit is a 422 on the `org_unit` field, like any other
+        invalid field.
         """
         try:
             submission = service.submit_report(data)
-        except service.UnknownOrgUnit:
-            abort(422, messages={"json": {"org_unit": ["Unknown org unit."]}})
+        except service.UnknownOrgUnit as error:
+            abort(422, messages={"json": {"org_unit": [str(error)]}})
         return {"id": submission.report_id, "receipt": submission.receipt, "status": "new"}
 
 

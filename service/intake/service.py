@@ -22,7 +22,18 @@ RECEIPT_PURPOSE = "receipt"
 
 
 class UnknownOrgUnit(ValueError):
-    pass
+    """The report names no unit a reporter may choose: none has that id, or it is retired.
+    The message is for the `org_unit` field."""
+
+
+def check_org_unit(org_unit_id: int) -> None:
+    """The one rule for which units a report may be about (the form lists the same ones)."""
+    unit = db.session.get(OrgUnit, org_unit_id)
+    if unit is None:
+        raise UnknownOrgUnit("Unknown org unit.")
+    if unit.retired:
+        # Its history stays in the analytics; new reports go to the unit that replaced it.
+        raise UnknownOrgUnit("This org unit has been retired: choose another from the list.")
 
 
 @dataclass(frozen=True)
@@ -49,8 +60,7 @@ def submit_report(data: dict[str, Any]) -> Submission:
     """Store a validated report (ReportCreateSchema output). Commits, then hands the routing
     job to the outbox relay; raises UnknownOrgUnit before writing anything."""
     settings = current_app.config["DEFUSE"]
-    if db.session.get(OrgUnit, data["org_unit"]) is None:
-        raise UnknownOrgUnit(data["org_unit"])
+    check_org_unit(data["org_unit"])
 
     scrubbed = get_scrubber().scrub(data["text"])
     contact = data.get("contact")

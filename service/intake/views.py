@@ -18,6 +18,7 @@ from service.db import OrgUnit
 from service.extensions import db
 from service.intake import service
 from service.limits import receipt_lookup, receipt_lookup_on_post, report_submission
+from service.org import active_units
 from service.schemas.reports import ReportCreateSchema, ReporterReplySchema
 from service.vocab import (
     ANSWER_FIELDS,
@@ -66,10 +67,6 @@ LABELS = {
 }
 
 
-def _org_units() -> list[OrgUnit]:
-    return list(db.session.execute(db.select(OrgUnit).order_by(OrgUnit.path)).scalars())
-
-
 def form_to_payload(form: MultiDict[str, str]) -> dict[str, Any]:
     """The form's strings as the API's JSON types, so one schema validates both."""
     payload: dict[str, Any] = {
@@ -103,7 +100,7 @@ def _render_form(
         "intake/form.html",
         values=values or MultiDict(),
         errors=errors or {},
-        org_units=_org_units(),
+        org_units=active_units(),
         categories=CATEGORIES,
         durations=DURATIONS,
         raised_with=RAISED_WITH,
@@ -119,8 +116,10 @@ def _validate(form: MultiDict[str, str]) -> tuple[dict[str, Any] | None, dict[st
         data = ReportCreateSchema().load(form_to_payload(form))
     except ValidationError as error:
         return None, _messages(error.messages)
-    if db.session.get(OrgUnit, data["org_unit"]) is None:
-        return None, {"org_unit": ["Choose a place from the list."]}
+    try:
+        service.check_org_unit(data["org_unit"])
+    except service.UnknownOrgUnit as error:
+        return None, {"org_unit": [str(error)]}
     return data, {}
 
 

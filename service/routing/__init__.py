@@ -8,6 +8,7 @@ from service.routing.choose import (
     choose_trust_leader,
     eligible,
     exclusion_reason,
+    standing_exclusions,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "choose_trust_leader",
     "eligible",
     "exclusion_reason",
+    "standing_exclusions",
 ]

@@ -5,6 +5,9 @@ language, below capacity, and free of conflict of interest: not in the reported 
 anywhere in its line of management above or below it, and not in a unit the report says is
 involved (e.g. "hr"). Among the eligible, the lowest risk-weighted open caseload wins; ties go
 to whoever was assigned least recently.
+
+Some reasons hold for every case (`standing_exclusions`: no org unit, no categories, ...):
+the admin pages warn about those, from the same function routing uses.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class OrgTree:
 
     parent_of: Mapping[int, int | None]
     hr_units: frozenset[int] = frozenset()
+    retired_units: frozenset[int] = frozenset()
 
     def ancestors(self, unit: int) -> list[int]:
         chain: list[int] = []
@@ -72,14 +76,35 @@ class Candidate:
         return sum(LEVEL_WEIGHTS.get(level, 1) for level in self.open_levels)
 
 
+def standing_exclusions(candidate: Candidate, tree: OrgTree, today: date) -> list[str]:
+    """Every reason this candidate can be given no case at all, whatever the case."""
+    reasons = []
+    if not candidate.active:
+        reasons.append("inactive")
+    if candidate.away_until is not None and candidate.away_until >= today:
+        reasons.append("away")
+    if not candidate.categories:
+        reasons.append("no categories")
+    if not candidate.languages:
+        reasons.append("no languages")
+    if candidate.capacity <= 0:
+        reasons.append("capacity 0")
+    # Without the unit they work in, a conflict of interest cannot be ruled out; a retired
+    # unit is no longer where they work.
+    if candidate.org_unit_id is None:
+        reasons.append("no org unit")
+    elif candidate.org_unit_id in tree.retired_units:
+        reasons.append("retired org unit")
+    return reasons
+
+
 def exclusion_reason(
     case: CaseToRoute, candidate: Candidate, tree: OrgTree, today: date
 ) -> str | None:
     """Why this candidate may not take the case, or None if they may."""
-    if not candidate.active:
-        return "inactive"
-    if candidate.away_until is not None and candidate.away_until >= today:
-        return "away"
+    standing = standing_exclusions(candidate, tree, today)
+    if standing:
+        return standing[0]
     if case.category not in candidate.categories:
         return "not trained for category"
     if case.language not in candidate.languages:
@@ -88,14 +113,11 @@ def exclusion_reason(
         return "at capacity"
     if candidate.id == case.previous_assignee_id:
         return "previous assignee"
-    if candidate.org_unit_id is not None:
-        if tree.in_line(candidate.org_unit_id, case.org_unit_id):
-            return "conflict of interest: line of management"
-        if "hr" in case.involved and tree.under_hr(candidate.org_unit_id):
-            return "conflict of interest: involved"
-    else:
-        # Without a known unit a conflict cannot be ruled out.
-        return "conflict of interest: unknown unit"
+    assert candidate.org_unit_id is not None  # a standing exclusion otherwise
+    if tree.in_line(candidate.org_unit_id, case.org_unit_id):
+        return "conflict of interest: line of management"
+    if "hr" in case.involved and tree.under_hr(candidate.org_unit_id):
+        return "conflict of interest: involved"
     return None
 
 

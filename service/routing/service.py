@@ -19,16 +19,40 @@ from service.db.cases import OPEN_STATUSES
 from service.db.people import CASE_WORKER_ROLES
 from service.extensions import db
 from service.notify import leads, notify
-from service.routing.choose import Candidate, CaseToRoute, OrgTree, choose_trust_leader
+from service.routing.choose import (
+    Candidate,
+    CaseToRoute,
+    OrgTree,
+    choose_trust_leader,
+    standing_exclusions,
+)
 
 log = logging.getLogger(__name__)
 
 
 def load_org_tree() -> OrgTree:
-    rows = db.session.execute(db.select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.is_hr)).all()
+    rows = db.session.execute(
+        db.select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.is_hr, OrgUnit.retired_at)
+    ).all()
     return OrgTree(
         parent_of={row.id: row.parent_id for row in rows},
         hr_units=frozenset(row.id for row in rows if row.is_hr),
+        retired_units=frozenset(row.id for row in rows if row.retired_at is not None),
+    )
+
+
+def _candidate(user: User, open_levels: tuple[str, ...] = ()) -> Candidate:
+    return Candidate(
+        id=user.id,
+        org_unit_id=user.org_unit_id,
+        categories=frozenset(user.categories or ()),
+        languages=frozenset(user.languages or ()),
+        capacity=user.capacity,
+        open_levels=open_levels,
+        active=user.active,
+        away_until=user.away_until,
+        last_assigned_at=user.last_assigned_at,
+        roles=frozenset({user.role}),
     )
 
 
@@ -44,21 +68,26 @@ def load_candidates() -> list[Candidate]:
     users = db.session.execute(
         db.select(User).where(User.role.in_(CASE_WORKER_ROLES), User.active.is_(True))
     ).scalars()
-    return [
-        Candidate(
-            id=user.id,
-            org_unit_id=user.org_unit_id,
-            categories=frozenset(user.categories or ()),
-            languages=frozenset(user.languages or ()),
-            capacity=user.capacity,
-            open_levels=tuple(open_levels.get(user.id, ())),
-            active=user.active,
-            away_until=user.away_until,
-            last_assigned_at=user.last_assigned_at,
-            roles=frozenset({user.role}),
+    return [_candidate(user, tuple(open_levels.get(user.id, ()))) for user in users]
+
+
+def unroutable_staff(users: list[User] | None = None) -> dict[int, list[str]]:
+    """Trust Leaders and leads (of `users`, or all of them) who can be routed no case at
+    all, by id, with every reason: what the admin pages warn about."""
+    if users is None:
+        users = list(
+            db.session.execute(db.select(User).where(User.role.in_(CASE_WORKER_ROLES))).scalars()
         )
-        for user in users
-    ]
+    tree = load_org_tree()
+    today = utcnow().date()
+    found = {}
+    for user in users:
+        if user.role not in CASE_WORKER_ROLES:
+            continue
+        reasons = standing_exclusions(_candidate(user), tree, today)
+        if reasons:
+            found[user.id] = reasons
+    return found
 
 
 def take_routing_round(case_id: int, routing_round: int, *conditions: Any) -> bool:

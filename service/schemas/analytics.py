@@ -136,10 +136,18 @@ class CellSchema(MeasuresSchema):
 
 class UnitRowSchema(Schema):
     unit = fields.Integer(required=True)
+    external_id = fields.String(
+        required=True,
+        metadata={"description": "The organisation's own id of the unit (unit_id of its HR file)."},
+    )
     remainder = fields.Boolean(required=True)
     name = fields.String(required=True)
     depth = fields.Integer(required=True)
     parent = fields.Integer(required=True, allow_none=True)
+    retired = fields.Boolean(
+        required=True,
+        metadata={"description": "No longer in the organisation; its history is kept."},
+    )
 
 
 class RiskTableSchema(Schema):

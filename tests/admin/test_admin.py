@@ -14,6 +14,7 @@ from tests.cases.support import bearer, case_for, csrf_token, post_form, signed_
 ADMIN_PAGES = (
     "/admin/users",
     "/admin/users/new",
+    "/admin/org",
     "/admin/audit",
     "/admin/notifications",
     "/admin/jobs",
@@ -37,7 +38,10 @@ def user(email: str) -> User:
 @pytest.mark.parametrize("email", ["leader@demo.defuse", "lead@demo.defuse", "hr@demo.defuse"])
 def test_only_admins_open_admin_pages(app, org, email):
     client = signed_in(app, email)
-    for path in ADMIN_PAGES + (f"/admin/users/{org.staff['leader'].id}",):
+    for path in ADMIN_PAGES + (
+        f"/admin/users/{org.staff['leader'].id}",
+        f"/admin/org/{org.unit('Payroll')}",
+    ):
         assert client.get(path).status_code == 403, path
 
 
@@ -47,7 +51,10 @@ def test_signed_out_goes_to_sign_in(client, org):
 
 
 def test_admin_pages_render_without_inline_code(admin, org):
-    for path in ADMIN_PAGES + (f"/admin/users/{org.staff['leader'].id}",):
+    for path in ADMIN_PAGES + (
+        f"/admin/users/{org.staff['leader'].id}",
+        f"/admin/org/{org.unit('Payroll')}",
+    ):
         response = admin.get(path)
         assert response.status_code == 200, path
         assert response.headers["Cache-Control"] == "no-store"

@@ -189,6 +189,8 @@ def test_no_text_ids_or_exact_times_leave_the_api(client, org, hr):
         "remainder",
         "name",
         "parent",
+        "external_id",  # the unit's id in the organisation's HR file, about no report
+        "retired",
         "categories",
         "cells",
         "suppressed",

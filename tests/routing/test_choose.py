@@ -7,7 +7,14 @@ from datetime import date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.routing import Candidate, CaseToRoute, OrgTree, choose_trust_leader, exclusion_reason
+from service.routing import (
+    Candidate,
+    CaseToRoute,
+    OrgTree,
+    choose_trust_leader,
+    exclusion_reason,
+    standing_exclusions,
+)
 from service.vocab import CATEGORIES
 
 TODAY = date(2026, 6, 1)
@@ -61,6 +68,32 @@ def test_other_exclusions():
     assert exclusion_reason(case(), full, TREE, TODAY) == "at capacity"
     assert exclusion_reason(case(previous_assignee_id=1), leader(1), TREE, TODAY)
     assert exclusion_reason(case(), leader(1, unit=None), TREE, TODAY)
+
+
+def test_standing_exclusions_hold_for_every_case_and_are_all_named():
+    retired_tree = OrgTree(parent_of=TREE.parent_of, retired_units=frozenset({5}))
+    assert standing_exclusions(leader(1), TREE, TODAY) == []
+    for candidate, tree, expected in (
+        (leader(1, unit=None), TREE, ["no org unit"]),
+        (leader(1), retired_tree, ["retired org unit"]),
+        (leader(1, categories=frozenset()), TREE, ["no categories"]),
+        (leader(1, languages=frozenset()), TREE, ["no languages"]),
+        (leader(1, capacity=0), TREE, ["capacity 0"]),
+        (leader(1, away_until=TODAY), TREE, ["away"]),
+        (leader(1, active=False), TREE, ["inactive"]),
+        (
+            leader(1, unit=None, capacity=0, active=False),
+            TREE,
+            ["inactive", "capacity 0", "no org unit"],
+        ),
+    ):
+        assert standing_exclusions(candidate, tree, TODAY) == expected
+        # Routing refuses such a candidate every case, with the first of those reasons.
+        for reported in TREE.parent_of:
+            assert (
+                exclusion_reason(case(org_unit_id=reported), candidate, tree, TODAY)
+                == (expected[0])
+            )
 
 
 def test_lowest_weighted_load_wins_then_least_recently_assigned():

@@ -14,7 +14,7 @@ from service.routing import service as routing
 from service.routing.service import load_org_tree, request_reroute, route_case
 from service.routing.sla import check_deadlines
 from service.tasks.relay import relay_outbox
-from tests.factories import report_payload
+from tests.factories import import_demo_org, report_payload
 
 SECRET_WORDS = "tangerine-umbrella-affair"
 
@@ -177,3 +177,21 @@ def test_relay_runs_jobs_in_process_without_redis(client, org):
     ).scalar_one()
     assert entry.enqueued_at is not None and entry.attempts == 1
     assert relay_outbox() == 0  # nothing left to hand over
+
+
+def test_staff_in_a_retired_unit_get_no_case(client, org):
+    # Every Trust Leader but leader2 (Product Design) sits in a unit the HR file drops; the
+    # lead (Facilities) is away. Only leader2 can take a Call Centre case.
+    import_demo_org(without=("Payroll", "Transport", "Complaints Team"))
+    lead = db.session.get(User, org.staff["lead"].id)
+    lead.away_until = utcnow().date() + timedelta(days=3)
+    db.session.commit()
+    assert routing.unroutable_staff() == {
+        org.staff["leader"].id: ["retired org unit"],
+        org.staff["leader3"].id: ["retired org unit"],
+        org.staff["leader4"].id: ["retired org unit"],
+        org.staff["lead"].id: ["away"],
+    }
+    for _ in range(3):
+        case = submit(client, org, org_unit=org.unit("Call Centre"))
+        assert case.assignee.email == "leader2@demo.defuse"

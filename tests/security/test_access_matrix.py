@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 
 from service.auth import new_api_token
 from service.cases.service import guide_for
-from service.db import ApiToken, Case, User, utcnow
+from service.db import ApiToken, Case, OrgUnit, User, utcnow
 from service.extensions import db
 from service.vocab import CATEGORIES
 from tests.cases.support import assign, signed_in, submit
@@ -127,6 +127,11 @@ class Ctx:
         """The account the admin pages act on (never one of the signed-in roles)."""
         return self.org.staff["leader4"].id
 
+    @property
+    def unit_id(self) -> int:
+        """The org unit the admin pages edit (a leaf, no staff in it)."""
+        return self.org.unit("Warehouse South")
+
     @cached_property
     def token_id(self) -> int:
         user = db.session.get(User, self.user_id)
@@ -162,6 +167,15 @@ def profile_form(ctx: Ctx) -> dict[str, Any]:
         "categories": list(user.categories or CATEGORIES),
         "capacity": str(user.capacity),
         "active": "1",
+    }
+
+
+def unit_form(ctx: Ctx) -> dict[str, Any]:
+    unit = db.session.get(OrgUnit, ctx.unit_id)
+    return {
+        "name": f"Warehouse South, renamed by {ctx.role}",
+        "parent_id": str(unit.parent_id),
+        "headcount": str(unit.headcount),
     }
 
 
@@ -351,6 +365,7 @@ MATRIX: dict[tuple[str, str], Call] = {
             "email": f"new-{ctx.role}@demo.defuse",
             "password": "a-long-enough-password",
             "role": "trust_leader",
+            "org_unit_id": str(ctx.org.unit("Transport")),
             "languages": ["en"],
             "categories": list(CATEGORIES),
             "capacity": "8",
@@ -377,6 +392,11 @@ MATRIX: dict[tuple[str, str], Call] = {
         "/admin/users/{user_id}/tokens/{token_id}/revoke",
         staff_page(admin=Redirect("/admin/users/")),
         form=fixed(),
+    ),
+    ("GET", "/admin/org"): Call("/admin/org", staff_page(admin=200)),
+    ("GET", "/admin/org/<int:unit_id>"): Call("/admin/org/{unit_id}", staff_page(admin=200)),
+    ("POST", "/admin/org/<int:unit_id>"): Call(
+        "/admin/org/{unit_id}", staff_page(admin=Redirect("/admin/org/")), form=unit_form
     ),
     ("GET", "/admin/audit"): Call("/admin/audit", staff_page(admin=200)),
     ("GET", "/admin/notifications"): Call("/admin/notifications", staff_page(admin=200)),
