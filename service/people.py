@@ -71,9 +71,11 @@ def create_user(
     languages: Iterable[str] = ("en",),
     capacity: int = 8,
     on_call: bool = False,
+    active: bool = True,
     commit: bool = True,
 ) -> User:
-    """A new account. `password=None`: one that signs in only with single sign-on."""
+    """A new account. `password=None`: one that signs in only with single sign-on. An inactive
+    Trust Leader or lead may be made without a unit (an admin places and activates them)."""
     email = email.strip().lower()
     if "@" not in email:
         raise PeopleError("email must be an email address", "email")
@@ -81,7 +83,7 @@ def create_user(
         raise PeopleError(f"password must be at least {MIN_PASSWORD_LENGTH} characters", "password")
     categories, languages = list(categories), list(languages) or ["en"]
     _check_profile(role, org_unit_id, categories, languages)
-    _check_placement(role, org_unit_id, True, None)
+    _check_placement(role, org_unit_id, active, None)
     if db.session.execute(db.select(User.id).where(User.email == email)).first():
         raise PeopleError(f"an account for {email} already exists", "email")
     if role in ("trust_leader", "lead") and not categories:
@@ -96,6 +98,7 @@ def create_user(
         languages=languages,
         capacity=capacity,
         on_call=on_call,
+        active=active,
     )
     db.session.add(user)
     db.session.flush()

@@ -27,6 +27,7 @@ from service.audit import record
 from service.auth import METHOD_SSO, home_for, start_session
 from service.config import Settings
 from service.db import User
+from service.db.people import CASE_WORKER_ROLES
 from service.extensions import db
 from service.people import PeopleError, create_user, update_profile
 
@@ -250,11 +251,28 @@ def _create_account(identity: dict[str, Any], email: str, role: str, settings: S
             "There is no Defuse account for your organisation account yet. Ask your "
             "administrator to create one for your email address.",
         )
+    # A Trust Leader or lead needs the unit they work in before routing can give them cases,
+    # and the identity provider does not say which: their account is made switched off, for an
+    # admin to place (the accounts page lists it as one routing cannot reach) and switch on.
+    placed_later = role in CASE_WORKER_ROLES
     try:
         name = str(identity.get("name") or "")
-        return create_user(email=email, role=role, password=None, name=name, commit=False)
+        user = create_user(
+            email=email, role=role, password=None, name=name, active=not placed_later, commit=False
+        )
     except PeopleError:
         raise Refusal("create_failed", "A Defuse account could not be created for you.") from None
+    if placed_later:
+        user.sso_subject = str(identity.get("sub") or "")
+        record("staff.sso_account_created", target_user=user.id, role=role)
+        db.session.commit()
+        raise Refusal(
+            "awaiting_unit",
+            "Your Defuse account has been created. An administrator now needs to set the unit "
+            "you work in, so that you are never given a case from your own line of management; "
+            "you can sign in once they have.",
+        )
+    return user
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from service.db import AuditEvent, RecoveryCode, User
+from service.db import AuditEvent, OrgUnit, RecoveryCode, User
 from service.demo import DEMO_TOTP_SECRET
 from service.extensions import db, limiter
 from service.people import create_user
@@ -43,7 +43,22 @@ def account(email: str) -> User:
 
 
 def new_account(role: str, email: str | None = None) -> User:
-    return create_user(email=email or f"new.{role}@demo.defuse", role=role, password=NEW_PASSWORD)
+    # Case workers need the unit they work in; any of the demo's will do.
+    unit = (
+        db.session.scalar(db.select(OrgUnit.id).order_by(OrgUnit.id))
+        if role
+        in (
+            "trust_leader",
+            "lead",
+        )
+        else None
+    )
+    return create_user(
+        email=email or f"new.{role}@demo.defuse",
+        role=role,
+        password=NEW_PASSWORD,
+        org_unit_id=unit,
+    )
 
 
 # --- a role that requires it, not yet enrolled -------------------------------------------------

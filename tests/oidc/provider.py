@@ -63,6 +63,12 @@ ACCOUNTS: dict[str, dict[str, object]] = {
         "name": "Nia Newcomer",
         "groups": ["defuse-trust-leaders"],
     },
+    "new-analyst": {
+        "email": "new.analyst@demo.defuse",
+        "email_verified": True,
+        "name": "Ari Analyst",
+        "groups": ["defuse-hr"],
+    },
     # Another identity claiming the email of an account already linked to "leader".
     "impostor": {
         "email": "leader@demo.defuse",

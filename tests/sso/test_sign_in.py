@@ -234,26 +234,52 @@ def test_accounts_are_created_on_first_sign_in_when_switched_on(settings, provid
     with app.app_context():
         seed_org()
         client = app.test_client()
-        response = sign_in(client, provider, "newcomer")
-        assert response.status_code == 302 and response.headers["Location"] == "/cases"
-        newcomer = user("newcomer@demo.defuse")
-        assert (newcomer.role, newcomer.name, newcomer.sso_subject) == (
-            "trust_leader",
-            "Nia Newcomer",
-            "newcomer",
+        response = sign_in(client, provider, "new-analyst")
+        assert response.status_code == 302 and response.headers["Location"] == "/analytics"
+        analyst = user("new.analyst@demo.defuse")
+        assert (analyst.role, analyst.name, analyst.sso_subject, analyst.active) == (
+            "hr_analyst",
+            "Ari Analyst",
+            "new-analyst",
+            True,
         )
         # No password works for it: it signs in only through the organisation.
-        assert newcomer.password_hash == NO_PASSWORD
+        assert analyst.password_hash == NO_PASSWORD
         other = app.test_client()
         answer = other.post(
             "/login",
             data={
                 "csrf_token": csrf_token(other, "/login"),
-                "email": "newcomer@demo.defuse",
+                "email": "new.analyst@demo.defuse",
                 "password": NO_PASSWORD,
             },
         )
         assert answer.status_code == 401
+
+
+def test_a_new_trust_leader_is_created_switched_off_until_an_admin_sets_their_unit(
+    settings, provider
+):
+    app = make_app(sso_settings(settings, provider.issuer, oidc_create_accounts=True))
+    with app.app_context():
+        seed_org()
+        response = sign_in(app.test_client(), provider, "newcomer")
+        assert response.status_code == 403
+        assert "administrator now needs to set the unit you work in" in refusal(response)
+        newcomer = user("newcomer@demo.defuse")
+        assert (newcomer.role, newcomer.active, newcomer.org_unit_id) == (
+            "trust_leader",
+            False,
+            None,
+        )
+        assert newcomer.sso_subject == "newcomer"
+        # Signing in again before an admin has placed them is refused, and creates nothing more.
+        again = sign_in(app.test_client(), provider, "newcomer")
+        assert again.status_code == 403
+        count = db.session.scalar(
+            db.select(db.func.count()).select_from(User).where(User.email == "newcomer@demo.defuse")
+        )
+        assert count == 1
 
 
 def test_an_account_linked_to_one_identity_refuses_another(sso_app, provider, org):
