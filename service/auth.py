@@ -157,8 +157,21 @@ def load_user() -> None:
         g.user = _user_from_session()
 
 
+def _fresh_session() -> None:
+    """Empty the session and give it a new id, deleting the stored one: nothing from before
+    this step carries over, and an id someone planted or saw earlier opens nothing."""
+    current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
+    session.clear()
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session and pending sign-in of this account ends at its next request. The caller
+    commits."""
+    user.session_generation += 1
+
+
 def start_session(user: User, method: str) -> None:
-    session.clear()  # a fresh session: nothing from before sign-in carries over
+    _fresh_session()
     now = utcnow().timestamp()
     session.update(
         sid=secrets.token_urlsafe(16),
@@ -177,7 +190,7 @@ def start_session(user: User, method: str) -> None:
 
 
 def _start_pending(user: User, step: str, target: str) -> None:
-    session.clear()
+    _fresh_session()
     session["pending"] = {
         "uid": user.id,
         "gen": user.session_generation,
@@ -439,6 +452,13 @@ def _show_recovery_codes(codes: list[str], next_url: str):  # type: ignore[no-un
 
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
+    # Signing out signs this account out everywhere (another browser, a forgotten PC), and
+    # deletes this session on the server, so a copy of its cookie opens nothing.
+    user = g.get("user")
+    if user is not None:
+        end_all_sessions(user)
+        record("staff.signed_out", actor_id=user.id, actor_kind="staff")
+        db.session.commit()
     session.clear()
     flash("You are signed out.")
     return redirect(url_for("auth.login"))
