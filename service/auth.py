@@ -13,14 +13,17 @@ organisation's identity provider is then responsible for the second factor.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
+    Response,
     abort,
     current_app,
     flash,
@@ -34,7 +37,7 @@ from flask import (
 )
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from service import passwords, second_factor
+from service import passwords, second_factor, sign_in_throttle
 from service.audit import record
 from service.config import Settings
 from service.db import ApiToken, User, utcnow
@@ -42,6 +45,7 @@ from service.extensions import db, limiter
 from service.privacy import keyed_hash
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 # How a session was opened (kept in it, and checked on every request).
@@ -254,11 +258,6 @@ def api_user(roles: Iterable[str]) -> User:
     return user
 
 
-def _login_key() -> str:
-    # Per account, as well as per (hashed) address: slows guessing one account from many places.
-    return keyed_hash((request.form.get("email") or "").strip().lower(), "login-throttle")
-
-
 def _second_factor_key() -> str:
     # The account is known from the password step (or the session): codes are limited per
     # account as passwords are, so many addresses cannot share out the guessing.
@@ -271,12 +270,37 @@ def _sign_in_limit() -> str:
     return _settings().rate_limit_login
 
 
-def _local_target() -> str:
-    target = request.args.get("next") or ""
-    # Only local paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
+def local_path(target: str) -> str:
+    """The target if it is a path on this site, else "": never an open redirect. Browsers drop
+    tabs and newlines from a URL and read a backslash as a slash, so `/<TAB>/evil.example` is
+    `//evil.example` to them: any control character or backslash refuses the target, as does
+    anything that parses with a scheme or a host."""
+    if not target.startswith("/") or any(ch < " " or ch in "\x7f\\" for ch in target):
+        return ""
+    parts = urlsplit(target)
+    if target.startswith("//") or parts.scheme or parts.netloc:
         return ""
     return target
+
+
+def _local_target() -> str:
+    return local_path(request.args.get("next") or "")
+
+
+def _count_failure(email: str, user: User | None) -> None:
+    failures = sign_in_throttle.record_failure(email)
+    if sign_in_throttle.under_attack(failures):
+        # For admins (the audit log): which account, how many; never the address or the email.
+        log.warning(
+            "sign-in delays for account %s after %d failures", user.id if user else "-", failures
+        )
+        record(
+            "staff.sign_in_delayed",
+            actor_kind="system",
+            target_user=user.id if user else None,
+            failures=failures,
+        )
+        db.session.commit()
 
 
 def _login_page(error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
@@ -293,9 +317,13 @@ def _login_page(error: str | None = None, status: int = 200):  # type: ignore[no
     )
 
 
+def _failed(response: Response) -> bool:
+    # Only failures use up an allowance: signing in many times a day must never lock anyone.
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"], key_func=_login_key)
+@limiter.limit(_sign_in_limit, methods=["POST"], deduct_when=_failed)
 def login():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return _login_page()
@@ -306,9 +334,21 @@ def login():  # type: ignore[no-untyped-def]
         return _login_page(
             "Password sign-in is switched off here: use “Sign in with your organisation”.", 403
         )
+    wait = sign_in_throttle.seconds_to_wait(email)
+    if wait:
+        # Not checked at all while the account waits, so the delay cannot be raced for answers.
+        response = make_response(
+            _login_page(
+                f"Too many wrong passwords for this account. Try again in {wait} seconds.", 429
+            )
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
     if not (verify_password(user, password) and user is not None and user.active):
+        _count_failure(email, user)
         return _login_page("That email and password do not match an active account.", 401)
+    sign_in_throttle.record_success(email)
     target = _local_target()
     if user.has_second_factor:
         _start_pending(user, STEP_CODE, target)
@@ -325,8 +365,8 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login/second-factor", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"], key_func=_second_factor_key)
+@limiter.limit(_sign_in_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_sign_in_limit, methods=["POST"], key_func=_second_factor_key, deduct_when=_failed)
 def second_factor_code():  # type: ignore[no-untyped-def]
     """The code step: a code from the authenticator app, or one recovery code."""
     user = pending_user(STEP_CODE)
