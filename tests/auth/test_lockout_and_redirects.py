@@ -37,9 +37,7 @@ def _attempt(client, email: str, password: str, address: str, next_path: str = "
     )
 
 
-def test_twelve_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(
-    limited_app, monkeypatch
-):
+def test_twelve_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(limited_app, monkeypatch):
     monkeypatch.setattr(sign_in_throttle, "MAX_DELAY_SECONDS", 1)  # short, to keep the test fast
     attacker = limited_app.test_client()
     answers = [
