@@ -10,7 +10,9 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from cachelib.file import FileSystemCache
 from flask import Flask
+from redis import Redis
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings
@@ -52,6 +54,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         session_cookie_samesite="Lax",
     )
     queue.init_app(app)
+    _configure_sessions(app, queue.get_redis(app))
+    extensions.server_sessions.init_app(app)
 
     from service import api, auth, health, sso
     from service.admin import views as admin_views
@@ -102,6 +106,19 @@ def _configure(app: Flask, settings: Settings) -> None:
         RATELIMIT_SWALLOW_ERRORS=True,  # a Redis outage must not take report intake down
         TESTING=settings.env == "test",
     )
+
+
+def _configure_sessions(app: Flask, redis: Redis | None) -> None:
+    """Server-side sessions on the app's Redis; without Redis, in owner-only files in the
+    instance folder (shared by the processes of one host)."""
+    if redis is not None:
+        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis)
+    else:
+        directory = Path(app.instance_path) / "sessions"
+        # threshold 0: never evict live sessions to make room; expired ones are removed.
+        store = FileSystemCache(str(directory), threshold=0, mode=0o600)
+        app.config.update(SESSION_TYPE="cachelib", SESSION_CACHELIB=store)
+    app.config.update(SESSION_PERMANENT=True, SESSION_KEY_PREFIX="defuse:session:")
 
 
 def _engine_options(database_url: str) -> dict[str, object]:

@@ -13,10 +13,12 @@ organisation's identity provider is then responsible for the second factor.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -34,7 +36,7 @@ from flask import (
 )
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from service import passwords, second_factor
+from service import passwords, second_factor, sign_in_throttle
 from service.audit import record
 from service.config import Settings
 from service.db import ApiToken, User, utcnow
@@ -43,11 +45,11 @@ from service.limits import (
     second_factor_codes,
     second_factor_codes_per_account,
     sign_in,
-    sign_in_per_account,
 )
 from service.privacy import keyed_hash
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 # How a session was opened (kept in it, and checked on every request).
@@ -163,8 +165,21 @@ def load_user() -> None:
         g.user = _user_from_session()
 
 
+def _fresh_session() -> None:
+    """Empty the session and give it a new id, deleting the stored one: nothing from before
+    this step carries over, and an id someone planted or saw earlier opens nothing."""
+    current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
+    session.clear()
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session and pending sign-in of this account ends at its next request. The caller
+    commits."""
+    user.session_generation += 1
+
+
 def start_session(user: User, method: str) -> None:
-    session.clear()  # a fresh session: nothing from before sign-in carries over
+    _fresh_session()
     now = utcnow().timestamp()
     session.update(
         sid=secrets.token_urlsafe(16),
@@ -183,7 +198,7 @@ def start_session(user: User, method: str) -> None:
 
 
 def _start_pending(user: User, step: str, target: str) -> None:
-    session.clear()
+    _fresh_session()
     session["pending"] = {
         "uid": user.id,
         "gen": user.session_generation,
@@ -247,12 +262,37 @@ def api_user(roles: Iterable[str]) -> User:
     return user
 
 
-def _local_target() -> str:
-    target = request.args.get("next") or ""
-    # Only local paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
+def local_path(target: str) -> str:
+    """The target if it is a path on this site, else "": never an open redirect. Browsers drop
+    tabs and newlines from a URL and read a backslash as a slash, so `/<TAB>/evil.example` is
+    `//evil.example` to them: any control character or backslash refuses the target, as does
+    anything that parses with a scheme or a host."""
+    if not target.startswith("/") or any(ch < " " or ch in "\x7f\\" for ch in target):
+        return ""
+    parts = urlsplit(target)
+    if target.startswith("//") or parts.scheme or parts.netloc:
         return ""
     return target
+
+
+def _local_target() -> str:
+    return local_path(request.args.get("next") or "")
+
+
+def _count_failure(email: str, user: User | None) -> None:
+    failures = sign_in_throttle.record_failure(email)
+    if sign_in_throttle.under_attack(failures):
+        # For admins (the audit log): which account, how many; never the address or the email.
+        log.warning(
+            "sign-in delays for account %s after %d failures", user.id if user else "-", failures
+        )
+        record(
+            "staff.sign_in_delayed",
+            actor_kind="system",
+            target_user=user.id if user else None,
+            failures=failures,
+        )
+        db.session.commit()
 
 
 def _login_page(error: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
@@ -271,7 +311,6 @@ def _login_page(error: str | None = None, status: int = 200):  # type: ignore[no
 
 @bp.route("/login", methods=["GET", "POST"])
 @sign_in
-@sign_in_per_account
 def login():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return _login_page()
@@ -282,9 +321,21 @@ def login():  # type: ignore[no-untyped-def]
         return _login_page(
             "Password sign-in is switched off here: use “Sign in with your organisation”.", 403
         )
+    wait = sign_in_throttle.seconds_to_wait(email)
+    if wait:
+        # Not checked at all while the account waits, so the delay cannot be raced for answers.
+        response = make_response(
+            _login_page(
+                f"Too many wrong passwords for this account. Try again in {wait} seconds.", 429
+            )
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
     if not (verify_password(user, password) and user is not None and user.active):
+        _count_failure(email, user)
         return _login_page("That email and password do not match an active account.", 401)
+    sign_in_throttle.record_success(email)
     target = _local_target()
     if user.has_second_factor:
         _start_pending(user, STEP_CODE, target)
@@ -428,6 +479,13 @@ def _show_recovery_codes(codes: list[str], next_url: str):  # type: ignore[no-un
 
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
+    # Signing out signs this account out everywhere (another browser, a forgotten PC), and
+    # deletes this session on the server, so a copy of its cookie opens nothing.
+    user = g.get("user")
+    if user is not None:
+        end_all_sessions(user)
+        record("staff.signed_out", actor_id=user.id, actor_kind="staff")
+        db.session.commit()
     session.clear()
     flash("You are signed out.")
     return redirect(url_for("auth.login"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_limiter import Limiter
 from flask_migrate import Migrate
+from flask_session import Session
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from sqlalchemy import MetaData
@@ -31,6 +32,9 @@ migrate = Migrate()
 csrf = CSRFProtectWithOrigin()
 limiter = Limiter(key_func=anonymous_client_key, default_limits=[])
 talisman = Talisman()
+# Sessions live on the server (Redis, or files in the instance folder without it), so that
+# signing out deletes them: a copied cookie opens nothing afterwards.
+server_sessions = Session()
 
 # No inline scripts or styles anywhere: pages work without JavaScript, charts are SVG.
 CONTENT_SECURITY_POLICY = {

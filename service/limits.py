@@ -9,7 +9,7 @@ is the real client's only when DEFUSE_TRUSTED_PROXIES says how many proxies to b
 
 from __future__ import annotations
 
-from flask import Response, current_app, request, session
+from flask import Response, current_app, session
 
 from service.extensions import limiter
 from service.privacy import keyed_hash
@@ -32,9 +32,9 @@ def _receipt_not_found(response: Response) -> bool:
     return response.status_code == 404
 
 
-def _account_key() -> str:
-    # The account being signed in to, hashed: slows guessing one account from many places.
-    return keyed_hash((request.form.get("email") or "").strip().lower(), "login-throttle")
+def _failed_attempt(response: Response) -> bool:
+    # Only failures use up an allowance: signing in many times a day must never lock anyone.
+    return response.status_code == 401
 
 
 def _second_factor_account_key() -> str:
@@ -57,14 +57,16 @@ receipt_lookup_on_post = limiter.shared_limit(
     _receipts_limit, scope="receipt-lookup", methods=["POST"], deduct_when=_receipt_not_found
 )
 
-#: Staff sign-in attempts (passwords) from one client, and to one account from anywhere.
-sign_in = limiter.shared_limit(_sign_in_limit, scope="sign-in", methods=["POST"])
-sign_in_per_account = limiter.shared_limit(
-    _sign_in_limit, scope="sign-in-account", methods=["POST"], key_func=_account_key
+#: Wrong passwords from one client. Per account there is no hard limit (it let anyone lock a
+#: colleague out) but growing delays instead: service/sign_in_throttle.py.
+sign_in = limiter.shared_limit(
+    _sign_in_limit, scope="sign-in", methods=["POST"], deduct_when=_failed_attempt
 )
 #: Second-factor codes (and recovery codes) from one client, and for one account from
 #: anywhere: a budget of their own, so the password step does not use it up.
-second_factor_codes = limiter.shared_limit(_sign_in_limit, scope="second-factor", methods=["POST"])
+second_factor_codes = limiter.shared_limit(
+    _sign_in_limit, scope="second-factor", methods=["POST"], deduct_when=_failed_attempt
+)
 second_factor_codes_per_account = limiter.shared_limit(
     _sign_in_limit,
     scope="second-factor-account",

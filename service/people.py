@@ -7,7 +7,7 @@ from typing import TextIO
 
 from service import passwords
 from service.audit import record
-from service.db import DirectoryName, OrgUnit, User
+from service.db import ApiToken, DirectoryName, OrgUnit, User, utcnow
 from service.db.people import CASE_WORKER_ROLES, ROLES
 from service.extensions import db
 from service.vocab import CATEGORIES, LANGUAGES
@@ -125,16 +125,22 @@ def edit_profile(user: User, profile: dict[str, object]) -> dict[str, object]:
 
 
 def update_profile(user: User, **changes: object) -> None:
-    """Apply changes to an account (some fields of it: availability, a password); deactivation
-    ends its sessions. The caller commits."""
+    """Apply admin changes to an account; deactivation, a new role or a new password end its
+    sessions. The caller commits."""
     role = str(changes.get("role", user.role))
     categories = list(changes.get("categories", user.categories))  # type: ignore[call-overload]
     languages = list(changes.get("languages", user.languages))  # type: ignore[call-overload]
     org_unit_id = changes.get("org_unit_id", user.org_unit_id)
     _check_profile(role, org_unit_id, categories, languages)  # type: ignore[arg-type]
+    # A new role or password, or deactivation: sessions opened under the old ones end.
+    ends_sessions = (
+        changes.get("active") is False
+        or "password_hash" in changes
+        or ("role" in changes and changes["role"] != user.role)
+    )
     for name, value in changes.items():
         setattr(user, name, value)
-    if changes.get("active") is False or "password_hash" in changes:
+    if ends_sessions:
         user.session_generation += 1
     record("staff.updated", target_user=user.id, fields=sorted(changes))
 
@@ -151,3 +157,17 @@ def import_directory(stream: TextIO, replace: bool = False) -> int:
     db.session.commit()
     forget_scrubber()
     return len(names)
+
+
+def revoke_api_tokens(user: User) -> int:
+    """Revoke every live API token of the account; returns how many. The caller commits."""
+    tokens = db.session.execute(
+        db.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).scalars()
+    count = 0
+    for token in tokens:
+        token.revoked_at = utcnow()
+        count += 1
+    if count:
+        record("token.revoked", target_user=user.id, count=count, reason="password_reset")
+    return count

@@ -24,7 +24,7 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
 
 from service.audit import record
-from service.auth import METHOD_SSO, home_for, start_session
+from service.auth import METHOD_SSO, home_for, local_path, start_session
 from service.config import Settings
 from service.db import User
 from service.db.people import CASE_WORKER_ROLES
@@ -70,7 +70,7 @@ def _redirect_uri() -> str:
 def start():  # type: ignore[no-untyped-def]
     client = _client()
     target = request.args.get("next") or ""
-    session[NEXT_KEY] = target if target.startswith("/") and not target.startswith("//") else ""
+    session[NEXT_KEY] = local_path(target)
     try:
         return client.authorize_redirect(_redirect_uri())
     except (requests.RequestException, ValueError) as error:

@@ -44,7 +44,13 @@ from service.org import (
     case_workers_in,
     update_unit,
 )
-from service.people import PeopleError, create_user, edit_profile, update_profile
+from service.people import (
+    PeopleError,
+    create_user,
+    edit_profile,
+    revoke_api_tokens,
+    update_profile,
+)
 from service.routing.service import unroutable_staff
 from service.vocab import CATEGORIES, LANGUAGES
 
@@ -320,8 +326,14 @@ def reset_password(user_id: int):  # type: ignore[no-untyped-def]
     except ValidationError as error:
         return _render_edit(user, forms.field_messages(error), status=422)
     update_profile(user, password_hash=hash_password(data["password"]))
+    # A reset usually means the account may be in someone else's hands: its tokens go too,
+    # unless the admin ticks "keep API tokens" (say, for a reset the owner asked for).
+    revoked = 0 if request.form.get("keep_tokens") else revoke_api_tokens(user)
     db.session.commit()
-    flash(f"Password reset for {user.email}; their existing sessions have ended.")
+    flash(
+        f"Password reset for {user.email}; their existing sessions have ended"
+        + (f" and {revoked} API token(s) were revoked." if revoked else ".")
+    )
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 

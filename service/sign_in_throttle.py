@@ -1,0 +1,94 @@
+"""Growing delays on one account's password after wrong guesses, instead of a lock.
+
+A hard per-account limit let anyone lock a colleague out: ten wrong passwords from anywhere,
+and the owner could not sign in for 15 minutes. Here only failures count, the first few cost
+nothing, and each further failure makes the next attempt on that account wait twice as long,
+never more than MAX_DELAY_SECONDS. A right password clears the count. Guessing from many
+addresses is then slowed to one try per MAX_DELAY_SECONDS per account, while the owner, from
+any browser, waits at most that long. (Per-client limits are Flask-Limiter's, in auth.py.)
+
+Counters live in the rate limiter's storage (Redis, or memory), under keyed hashes of the
+account: no email or address is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import current_app
+
+from service.extensions import limiter
+from service.privacy import keyed_hash
+
+log = logging.getLogger(__name__)
+
+FREE_FAILURES = 5
+MAX_DELAY_SECONDS = 30
+FAILURE_WINDOW_SECONDS = 15 * 60
+# How often an account under attack is written to the audit log: when the delays start, then
+# every this many failures.
+REPORT_EVERY = 10
+
+
+def _keys(email: str) -> tuple[str, str]:
+    account = keyed_hash(email.strip().lower(), "sign-in-throttle")
+    return f"defuse:sign-in:failures:{account}", f"defuse:sign-in:delay:{account}"
+
+
+def _enabled() -> bool:
+    return bool(current_app.config.get("RATELIMIT_ENABLED", True))
+
+
+def seconds_to_wait(email: str) -> int:
+    """0 if the account may be tried now, else how many seconds until it may."""
+    if not _enabled():
+        return 0
+    _, delay_key = _keys(email)
+    try:
+        if limiter.storage.get(delay_key) <= 0:
+            return 0
+        return max(1, round(limiter.storage.get_expiry(delay_key) - time.time()))
+    except Exception:  # noqa: BLE001 - a storage outage must not stop staff signing in
+        log.warning("sign-in throttle storage unreachable; not delaying")
+        return 0
+
+
+def delay_after(failures: int) -> int:
+    """The wait after this many failures in a row: none at first, then doubling, capped."""
+    if failures <= FREE_FAILURES:
+        return 0
+    return min(2 ** (failures - FREE_FAILURES), MAX_DELAY_SECONDS)
+
+
+def record_failure(email: str) -> int:
+    """Count a wrong password for the account; returns the failures so far in the window."""
+    if not _enabled():
+        return 0
+    failures_key, delay_key = _keys(email)
+    try:
+        failures = limiter.storage.incr(failures_key, FAILURE_WINDOW_SECONDS)
+        delay = delay_after(failures)
+        if delay:
+            limiter.storage.incr(delay_key, delay)
+    except Exception:  # noqa: BLE001 - as above
+        log.warning("sign-in throttle storage unreachable; failure not counted")
+        return 0
+    return failures
+
+
+def under_attack(failures: int) -> bool:
+    """Whether this failure count is one to tell admins about (not every single one)."""
+    return failures == FREE_FAILURES + 1 or (
+        failures > FREE_FAILURES + 1 and (failures - FREE_FAILURES - 1) % REPORT_EVERY == 0
+    )
+
+
+def record_success(email: str) -> None:
+    if not _enabled():
+        return
+    try:
+        for key in _keys(email):
+            limiter.storage.clear(key)
+    except Exception:  # noqa: BLE001 - as above
+        log.warning("sign-in throttle storage unreachable; count not cleared")

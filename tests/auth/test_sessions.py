@@ -1,0 +1,145 @@
+"""Sessions live on the server: signing out, deactivation, a new role or a new password end
+them, and a cookie copied before any of those opens nothing afterwards."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from service.db import ApiToken, User
+from service.extensions import db
+from tests.cases.support import bearer, post_form, sign_in, signed_in
+from tests.conftest import make_app
+from tests.factories import seed_org
+
+COOKIE = "defuse_session"
+
+
+@pytest.fixture(params=["files", "redis"])
+def any_store_app(request, settings) -> Flask:  # type: ignore[no-untyped-def]
+    """The app with its session store on files (no Redis) and on Redis."""
+    if request.param == "redis":
+        settings = request.getfixturevalue("redis_settings")
+    app = make_app(settings)
+    with app.app_context():
+        seed_org()
+        yield app
+
+
+def _copy_of(browser, app: Flask):  # type: ignore[no-untyped-def]
+    """Another browser holding a copy of this browser's session cookie, as a thief would."""
+    cookie = browser.get_cookie(COOKIE)
+    assert cookie is not None, "no session cookie was set"
+    thief = app.test_client()
+    thief.set_cookie(COOKIE, cookie.value)
+    return thief
+
+
+def test_a_cookie_saved_before_sign_out_no_longer_opens_the_queue(any_store_app):
+    browser = signed_in(any_store_app, "leader@demo.defuse")
+    thief = _copy_of(browser, any_store_app)
+    assert thief.get("/cases").status_code == 200  # the copy works while signed in
+
+    assert post_form(browser, "/logout", {}, page="/cases").status_code == 302
+
+    assert browser.get("/cases").status_code == 302
+    response = thief.get("/cases")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_signing_out_ends_the_accounts_other_sessions(app, org):
+    laptop = signed_in(app, "leader@demo.defuse")
+    phone = signed_in(app, "leader@demo.defuse")
+    post_form(laptop, "/logout", {}, page="/cases")
+    assert phone.get("/cases").status_code == 302
+
+
+def test_the_session_id_changes_at_sign_in(app, org):
+    browser = app.test_client()
+    browser.get("/login")  # a session (for the form's CSRF token) before signing in
+    planted = browser.get_cookie(COOKIE)
+    assert planted is not None
+    signed_in_browser = signed_in(app, "leader@demo.defuse")
+    assert signed_in_browser.get_cookie(COOKIE).value != planted.value
+
+    sign_in(browser, "leader@demo.defuse")
+    assert browser.get_cookie(COOKIE).value != planted.value
+    # The id from before sign-in opens nothing.
+    fixed = app.test_client()
+    fixed.set_cookie(COOKIE, planted.value)
+    assert fixed.get("/cases").status_code == 302
+
+
+@pytest.fixture
+def admin(app, org):  # type: ignore[no-untyped-def]
+    return signed_in(app, "admin@demo.defuse")
+
+
+def _edit(admin, user: User, **changes: str):  # type: ignore[no-untyped-def]
+    form = {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "languages": list(user.languages),
+        "categories": list(user.categories),
+        "capacity": str(user.capacity),
+        "active": "1",
+        "org_unit_id": str(user.org_unit_id or ""),
+    }
+    form.update(changes)
+    page = f"/admin/users/{user.id}"
+    return post_form(admin, page, form, page=page)
+
+
+def test_a_role_change_ends_the_accounts_sessions(app, org, admin):
+    # Lead to Trust Leader: a change the second-factor policy alone would let through.
+    lead = org.staff["lead"]
+    browser = signed_in(app, lead.email)
+    assert browser.get("/cases").status_code == 200
+    response = _edit(admin, lead, role="trust_leader")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    db.session.expire_all()
+    assert db.session.get(User, lead.id).role == "trust_leader"
+    assert browser.get("/cases").status_code == 302
+
+
+def test_an_unchanged_role_keeps_the_sessions(app, org, admin):
+    leader = org.staff["leader4"]
+    browser = signed_in(app, leader.email)
+    assert _edit(admin, leader, name="Renamed").status_code == 302
+    assert browser.get("/cases").status_code == 200
+
+
+def _live_tokens(user_id: int) -> int:
+    db.session.expire_all()
+    return len(
+        db.session.execute(
+            select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        ).all()
+    )
+
+
+def test_a_password_reset_revokes_api_tokens(app, org, admin, client):
+    leader = org.staff["leader"]
+    headers = bearer(leader)
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    page = f"/admin/users/{leader.id}"
+    response = post_form(admin, f"{page}/password", {"password": "a brand new password"}, page=page)
+    assert response.status_code == 302
+    assert _live_tokens(leader.id) == 0
+    assert client.get("/api/v1/cases", headers=headers).status_code == 401
+
+
+def test_a_password_reset_may_keep_api_tokens(app, org, admin, client):
+    leader = org.staff["leader"]
+    headers = bearer(leader)
+    page = f"/admin/users/{leader.id}"
+    response = post_form(
+        admin,
+        f"{page}/password",
+        {"password": "a brand new password", "keep_tokens": "1"},
+        page=page,
+    )
+    assert response.status_code == 302
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
