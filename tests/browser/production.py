@@ -3,6 +3,11 @@ with fresh keys, behind Debian's nginx terminating TLS with a certificate made h
 the forwarding headers, with DEFUSE_TRUSTED_PROXIES=1. Both run as the test user on free
 loopback ports, from files in a temporary folder; the system nginx is never touched.
 
+The staff's single sign-on goes through the real OpenID provider the SSO tests use
+(tests/oidc), behind the same nginx on a port of its own, so that its issuer is https:// as
+production requires. gunicorn trusts the test certificate for its own calls to the provider
+(discovery, keys, the code exchange), as it would trust an organisation's internal CA.
+
 See tests/browser/conftest.py for the fixtures built on it.
 """
 
@@ -44,6 +49,7 @@ from service.extensions import db
 from service.people import create_user
 from service.privacy.crypto import keyring, new_key
 from tests.conftest import make_lasting_app
+from tests.oidc.provider import CLIENT_ID, CLIENT_SECRET, ROLE_MAP, OpenIdProvider
 
 HOST = "localhost"  # the name in the certificate and in every URL the browser opens
 START_TIMEOUT = 90  # seconds: gunicorn loads the rules and the classifier before it listens
@@ -98,8 +104,34 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def nginx_config(folder: Path, port: int, upstream_port: int, cert: Path, key: Path) -> str:
-    """The README's reverse proxy, on a private port, with every path inside `folder`.
+def _server_block(port: int, upstream_port: int, cert: Path, key: Path, extra: str = "") -> str:
+    return f"""
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name {HOST};
+        ssl_certificate {cert};
+        ssl_certificate_key {key};{extra}
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream_port};
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $http_host;
+        }}
+    }}"""
+
+
+def nginx_config(
+    folder: Path,
+    port: int,
+    upstream_port: int,
+    cert: Path,
+    key: Path,
+    provider: tuple[int, int] | None = None,
+) -> str:
+    """The README's reverse proxy, on a private port, with every path inside `folder`; with
+    `provider` (its public port, its loopback port), a second TLS server for the OpenID
+    provider, as an organisation's identity provider also sits behind TLS.
 
     The Host and X-Forwarded-Host carry the port ($http_host) because this port is not 443.
     """
@@ -110,6 +142,9 @@ def nginx_config(folder: Path, port: int, upstream_port: int, cert: Path, key: P
     temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for path in temp.values():
         path.mkdir(exist_ok=True)
+    servers = _server_block(port, upstream_port, cert, key, "\n        client_max_body_size 64k;")
+    if provider is not None:
+        servers += _server_block(*provider, cert, key)
     return f"""
 {user}
 daemon off;
@@ -123,21 +158,7 @@ http {{
     proxy_temp_path {temp["proxy"]};
     fastcgi_temp_path {temp["fastcgi"]};
     uwsgi_temp_path {temp["uwsgi"]};
-    scgi_temp_path {temp["scgi"]};
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        server_name {HOST};
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        client_max_body_size 64k;
-        location / {{
-            proxy_pass http://127.0.0.1:{upstream_port};
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header X-Forwarded-Host $http_host;
-        }}
-    }}
+    scgi_temp_path {temp["scgi"]};{servers}
 }}
 """
 
@@ -174,6 +195,12 @@ class ProductionSite:
         self.internal_port = free_port()
         self.url = f"https://{HOST}:{self.port}"
         self.internal_url = f"http://127.0.0.1:{self.internal_port}"
+        # Where nginx serves the OpenID provider (its issuer), and the redirect URI registered
+        # for the site there: DEFUSE_BASE_URL's callback, byte for byte.
+        self.provider_port = free_port()
+        self.provider_url = f"https://{HOST}:{self.provider_port}"
+        self.callback_url = self.url + "/login/oidc/callback"
+        self.provider: OpenIdProvider | None = None
         self.certificate, self._key = make_certificate(folder)
         # Fresh production keys, known only to this session.
         self.secret_key = secrets.token_urlsafe(48)
@@ -202,9 +229,29 @@ class ProductionSite:
             # gunicorn's control socket goes here, not into the home folder shared with others.
             XDG_RUNTIME_DIR=str(self.folder),
         )
+        if self.provider is not None:
+            env.update(
+                DEFUSE_OIDC_ISSUER=self.provider.issuer,
+                DEFUSE_OIDC_CLIENT_ID=CLIENT_ID,
+                DEFUSE_OIDC_CLIENT_SECRET=CLIENT_SECRET,
+                DEFUSE_OIDC_SCOPES="openid email profile groups",
+                DEFUSE_OIDC_ROLE_CLAIM="groups",
+                DEFUSE_OIDC_ROLE_MAP=",".join(f"{g}={r}" for g, r in ROLE_MAP.items()),
+                # Passwords stay on beside single sign-on: the password and TOTP tests use them.
+                DEFUSE_LOCAL_SIGN_IN="on",
+                # Authlib's client is a requests Session, which verifies TLS against
+                # REQUESTS_CA_BUNDLE (else certifi's bundle, never the system's); SSL_CERT_FILE
+                # covers anything on OpenSSL's defaults. Only the test certificate is trusted.
+                REQUESTS_CA_BUNDLE=str(self.certificate),
+                SSL_CERT_FILE=str(self.certificate),
+            )
         return env
 
-    def start(self) -> None:
+    def start(self, provider: OpenIdProvider | None = None) -> None:
+        """Start gunicorn and nginx. With `provider` (started with issuer `provider_url`,
+        listening on its loopback `internal_url`), nginx serves it too and the site signs staff
+        in through it."""
+        self.provider = provider
         with open(self.folder / "gunicorn.log", "wb") as gunicorn_log:  # the child keeps a copy
             self._processes["gunicorn"] = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py")],
@@ -217,7 +264,16 @@ class ProductionSite:
         self._wait(self.internal_url + "/readyz", context=None)
         config = self.folder / "nginx.conf"
         config.write_text(
-            nginx_config(self.folder, self.port, self.internal_port, self.certificate, self._key)
+            nginx_config(
+                self.folder,
+                self.port,
+                self.internal_port,
+                self.certificate,
+                self._key,
+                provider=None
+                if provider is None
+                else (self.provider_port, int(provider.internal_url.rsplit(":", 1)[1])),
+            )
         )
         nginx = find_nginx()
         prefix = str(self.folder) + "/"
@@ -233,6 +289,10 @@ class ProductionSite:
             start_new_session=True,
         )
         self._wait(self.url + "/healthz", context=self.ssl_context())
+        if provider is not None:
+            self._wait(
+                provider.issuer + "/.well-known/openid-configuration", context=self.ssl_context()
+            )
 
     def _wait(self, url: str, context: ssl.SSLContext | None) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -347,6 +407,20 @@ class ProductionSite:
             page.get_by_role("heading", name="Enter your code").wait_for()
             page.get_by_label("Code", exact=True).fill(account.code())
             page.get_by_role("button", name="Continue").click()
+
+    def sign_in_with_organisation(self, page, login: str, password: str = "any") -> None:  # type: ignore[no-untyped-def]
+        """Sign in as the person `login` of the provider's directory would: "Sign in with your
+        organisation" on the site, then the provider's own login and consent pages (its
+        development pages, which take any password)."""
+        page.goto(self.url + "/login")
+        page.get_by_role("link", name="Sign in with your organisation").click()
+        page.wait_for_url(self.provider_url + "/**")
+        page.get_by_placeholder("Enter any login").fill(login)
+        page.get_by_placeholder("and password").fill(password)
+        page.get_by_role("button", name="Sign-in").click()
+        page.get_by_role("heading", name="Authorize").wait_for()
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_url(self.url + "/**")
 
     def reset(self) -> None:
         """Empty the database and the rate-limit counters, as before the first test."""

@@ -3,8 +3,14 @@
 //
 //   node provider.mjs CONFIG.json
 //
-// CONFIG.json: {"clients": [...oidc-provider client metadata], "accounts": {"<login>": {claims}}}.
-// Prints one line, {"issuer": "http://127.0.0.1:<port>"}, once it listens.
+// CONFIG.json: {"clients": [...oidc-provider client metadata], "accounts": {"<login>": {claims}},
+//               "issuer": "https://..." (optional)}.
+// Prints one line, {"issuer": "...", "port": <port>}, once it listens on 127.0.0.1:<port>.
+//
+// Without "issuer" it is http://127.0.0.1:<port>, reached directly. With one, it is behind a
+// reverse proxy that terminates TLS (the browser suite's nginx): the provider then believes the
+// proxy's X-Forwarded-Proto and -Host (Koa's `proxy`, which oidc-provider documents for TLS
+// offloading), so that its endpoints are https and its cookies may be secure.
 //
 // Tests can make the provider misbehave the way real ones do (a token for another audience,
 // an expired token): POST /test-control/next-id-token with {"claims": {...}, "exp_offset": N}
@@ -48,7 +54,8 @@ async function resign(idToken, change) {
 
 const server = createServer();
 server.listen(0, "127.0.0.1", () => {
-  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const { port } = server.address();
+  const issuer = config.issuer || `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
     clients: config.clients,
     findAccount,
@@ -66,6 +73,9 @@ server.listen(0, "127.0.0.1", () => {
     features: { devInteractions: { enabled: true } },
   });
 
+  // Only the loopback proxy can reach this port, so its forwarding headers can be believed.
+  if (config.issuer) provider.proxy = true;
+
   provider.use(async (ctx, next) => {
     if (ctx.method === "POST" && ctx.path === "/test-control/next-id-token") {
       const change = await readJson(ctx.req);
@@ -81,7 +91,7 @@ server.listen(0, "127.0.0.1", () => {
   });
 
   server.on("request", provider.callback());
-  process.stdout.write(`${JSON.stringify({ issuer })}\n`);
+  process.stdout.write(`${JSON.stringify({ issuer, port })}\n`);
 });
 
 for (const signal of ["SIGTERM", "SIGINT"]) {

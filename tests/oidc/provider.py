@@ -1,5 +1,8 @@
 """The real OpenID provider the single sign-on tests use (oidc-provider on Node.js), started
-once per session on a free loopback port, and a person's way through its pages."""
+once per session on a free loopback port, and a person's way through its pages.
+
+The SSO tests reach it directly over plain HTTP. The browser suite puts it behind its nginx,
+over HTTPS, as production would have it: `start(..., issuer="https://...")`."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
@@ -96,7 +99,13 @@ def install() -> None:
 
 @dataclass
 class OpenIdProvider:
+    """`issuer` is what the app is configured with and browsers open; `internal_url` is the
+    provider itself on loopback (the same as `issuer` unless it is behind a proxy), where the
+    test controls are reached."""
+
     issuer: str
+    internal_url: str
+    redirect_uris: tuple[str, ...]
     process: subprocess.Popen[str]
 
     def next_id_token(self, claims: dict[str, object] | None = None, exp_offset: int | None = None):  # type: ignore[no-untyped-def]
@@ -105,13 +114,13 @@ class OpenIdProvider:
         if exp_offset is not None:
             change["exp_offset"] = exp_offset
         response = requests.post(
-            f"{self.issuer}/test-control/next-id-token", json=change, timeout=5
+            f"{self.internal_url}/test-control/next-id-token", json=change, timeout=5
         )
         assert response.status_code == 204
 
     def reset(self) -> None:
         """Forget a change no test used (a refused sign-in may never reach the token step)."""
-        requests.post(f"{self.issuer}/test-control/next-id-token", json={}, timeout=5)
+        requests.post(f"{self.internal_url}/test-control/next-id-token", json={}, timeout=5)
 
     def log_in(self, authorize_url: str, login: str, password: str = "any password") -> str:
         """Follow the authorisation request through the provider's own login and consent pages
@@ -121,7 +130,7 @@ class OpenIdProvider:
         for _ in range(12):
             if response.is_redirect:
                 location = urljoin(response.url, response.headers["Location"])
-                if location.startswith(REDIRECT_URI):
+                if location.startswith(self.redirect_uris):
                     return location
                 response = browser.get(location, allow_redirects=False, timeout=5)
                 continue
@@ -156,25 +165,30 @@ def with_query(url: str, **changes: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def start(config_dir: Path) -> Iterator[OpenIdProvider]:
+def start(
+    config_dir: Path, redirect_uris: Sequence[str] = (REDIRECT_URI,), issuer: str | None = None
+) -> Iterator[OpenIdProvider]:
+    """Run the provider with one confidential client allowed these redirect URIs (exactly:
+    the provider compares them byte for byte). With `issuer`, the provider is behind a proxy
+    that terminates TLS at that URL and forwards to `internal_url` with X-Forwarded-Proto and
+    -Host; without, the issuer is its own loopback address."""
     install()
     config = config_dir / "provider.json"
-    config.write_text(
-        json.dumps(
+    settings: dict[str, object] = {
+        "clients": [
             {
-                "clients": [
-                    {
-                        "client_id": CLIENT_ID,
-                        "client_secret": CLIENT_SECRET,
-                        "redirect_uris": [REDIRECT_URI],
-                        "grant_types": ["authorization_code"],
-                        "response_types": ["code"],
-                    }
-                ],
-                "accounts": ACCOUNTS,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "redirect_uris": list(redirect_uris),
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
             }
-        )
-    )
+        ],
+        "accounts": ACCOUNTS,
+    }
+    if issuer is not None:
+        settings["issuer"] = issuer
+    config.write_text(json.dumps(settings))
     node = shutil.which("node")
     if node is None:
         raise ProviderNotInstalled("node is missing: make test installs Debian's nodejs")
@@ -196,7 +210,13 @@ def start(config_dir: Path) -> Iterator[OpenIdProvider]:
             f"the OpenID provider did not start: {(config_dir / 'provider.log').read_text()}"
         )
     try:
-        yield OpenIdProvider(issuer=json.loads(line[0])["issuer"], process=process)
+        started = json.loads(line[0])
+        yield OpenIdProvider(
+            issuer=started["issuer"],
+            internal_url=f"http://127.0.0.1:{started['port']}",
+            redirect_uris=tuple(redirect_uris),
+            process=process,
+        )
     finally:
         process.terminate()
         process.wait(timeout=10)
