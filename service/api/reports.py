@@ -32,6 +32,14 @@ RECEIPT_HEADER = {
 }
 
 
+@blp.after_request
+def _never_cache(response):  # type: ignore[no-untyped-def]
+    # Every answer here carries a receipt, a status or a thread: no browser or proxy may keep
+    # it, errors included.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _reports_limit() -> str:
     return current_app.config["DEFUSE"].rate_limit_reports
 
