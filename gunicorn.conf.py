@@ -1,7 +1,9 @@
 """gunicorn settings for the web role.
 
 The access log format leaves out the client address (%(h)s), the user agent (%(a)s), the
-referrer and the query string: for intake routes none of them may ever be written down.
+referrer and the query string: for intake routes none of them may ever be written down. Our
+logger class enforces that whatever the format says, writes the route pattern (never the raw
+path with its case ids) as %(U)s, and keeps client addresses out of the error log.
 """
 
 import os
@@ -17,5 +19,6 @@ preload_app = True
 accesslog = "-"
 access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms'
 errorlog = "-"
+logger_class = "service.logs.AnonymousGunicornLogger"
 forwarded_allow_ips = os.environ.get("DEFUSE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 wsgi_app = "service.wsgi:app"
