@@ -14,7 +14,7 @@ from typing import Protocol
 
 from flask import current_app
 
-from service.db import Case, Notification, User, utcnow
+from service.db import Case, Notification, User, this_hour
 from service.extensions import db
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class OutboxBackend:
     """Keeps the notification in the database only (visible on the admin page)."""
 
     def deliver(self, notification: Notification) -> None:
-        notification.sent_at = utcnow()
+        notification.sent_at = this_hour()
 
 
 class SmtpBackend:
@@ -50,7 +50,7 @@ class SmtpBackend:
             notification.error = type(error).__name__
             log.warning("notification %s not sent: %s", notification.id, type(error).__name__)
             return
-        notification.sent_at = utcnow()
+        notification.sent_at = this_hour()
 
 
 def backend() -> Backend:

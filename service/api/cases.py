@@ -265,6 +265,7 @@ def _message(message: Any) -> dict[str, Any]:
         "author": message.author_id,
         "created_at": message.created_at,
         "read_at": message.read_at,
+        "read_by_reporter": message.read_by_reporter,
         "body": message.body,
     }
 

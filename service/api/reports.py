@@ -32,6 +32,14 @@ RECEIPT_HEADER = {
 }
 
 
+@blp.after_request
+def _never_cache(response):  # type: ignore[no-untyped-def]
+    # Every answer here carries a receipt, a status or a thread: no browser or proxy may keep
+    # it, errors included.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _case_from_receipt():  # type: ignore[no-untyped-def]
     case = service.find_case_by_receipt(request.headers.get("X-Receipt", ""))
     if case is None:

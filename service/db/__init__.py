@@ -1,7 +1,7 @@
 """SQLAlchemy models, one module per aggregate. Import models from here."""
 
 from service.db.audit import AuditEvent
-from service.db.base import Base, to_hour, utcnow
+from service.db.base import Base, this_hour, to_day, to_hour, utcnow
 from service.db.cases import Case, GuideTick, Message, Note, OutboxEntry
 from service.db.notifications import Notification
 from service.db.org import DirectoryName, OrgUnit
@@ -24,6 +24,8 @@ __all__ = [
     "Report",
     "User",
     "to_hour",
+    "to_day",
+    "this_hour",
     "utcnow",
 ]
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from service.extensions import Base
 
-__all__ = ["Base", "utcnow", "to_hour"]
+__all__ = ["Base", "utcnow", "to_hour", "to_day", "this_hour"]
 
 
 def utcnow() -> datetime:
@@ -17,3 +17,12 @@ def to_hour(moment: datetime) -> datetime:
     """Coarsen a time to the hour: enough for response deadlines, too coarse to link a report
     to a person seen at a keyboard."""
     return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def to_day(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def this_hour() -> datetime:
+    """The column default for times a reporter's action may cause."""
+    return to_hour(utcnow())

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db.base import Base, utcnow
+from service.db.base import Base, this_hour, utcnow
 from service.db.people import User
 from service.db.reports import Report
 from service.privacy.crypto import EncryptedText
@@ -57,7 +57,7 @@ class Case(Base):
     opened_at: Mapped[datetime] = mapped_column(DateTime)  # to the hour, see base.to_hour
     ack_due_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     feedback_due_at: Mapped[datetime] = mapped_column(DateTime)
-    assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime)  # to the hour when routed
     ack_warned_at: Mapped[datetime | None] = mapped_column(DateTime)
     breached_at: Mapped[datetime | None] = mapped_column(DateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -107,9 +107,13 @@ class Message(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     from_reporter: Mapped[bool] = mapped_column(Boolean)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Staff messages to the second; the reporter's to the day (set by intake).
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     body: Mapped[str | None] = mapped_column(EncryptedText)
+    # When staff read a reporter's message (a staff action, so exact); NULL on staff messages.
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A staff message the reporter has opened: a flag, never when (it would time the reporter).
+    read_by_reporter: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class OutboxEntry(Base):
@@ -122,6 +126,8 @@ class OutboxEntry(Base):
     job: Mapped[str] = mapped_column(String(40))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     routing_round: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # To the hour: a submission writes the first entry of its case.
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=this_hour)
+    # Still exact: requeue_stuck measures from it (see issue 11, part 2 left).
     enqueued_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db.base import Base, utcnow
+from service.db.base import Base, this_hour
 from service.db.people import User
 
 
@@ -20,7 +20,8 @@ class Notification(Base):
     # Subject and body say only that case N needs attention, with a link; never report text.
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(String(1000))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Both to the hour: most notifications follow from a submission or a reporter's message.
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=this_hour)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(String(300))
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 
 from service.audit import record
-from service.db import Case, Message, OrgUnit, OutboxEntry, Report, to_hour, utcnow
+from service.db import Case, Message, OrgUnit, OutboxEntry, Report, to_day, to_hour, utcnow
 from service.extensions import db
 from service.privacy import get_scrubber, purpose_key
 from service.privacy.receipts import hash_receipt, new_receipt_code, normalise_receipt
@@ -124,23 +124,26 @@ def find_case_by_receipt(code: str) -> Case | None:
 
 
 def reporter_messages(case: Case) -> list[Message]:
-    """The thread as the reporter sees it; staff messages are marked read by the reporter."""
+    """The thread as the reporter sees it; staff messages are marked read by the reporter,
+    with a flag and no time."""
     messages = list(
         db.session.execute(
             db.select(Message).where(Message.case_id == case.id).order_by(Message.id)
         ).scalars()
     )
-    now = utcnow()
     for message in messages:
-        if not message.from_reporter and message.read_at is None:
-            message.read_at = now
+        if not message.from_reporter and not message.read_by_reporter:
+            message.read_by_reporter = True
     db.session.commit()
     return messages
 
 
 def add_reporter_message(case: Case, body: str) -> Message:
     scrubbed = get_scrubber().scrub(body)
-    message = Message(case_id=case.id, from_reporter=True, body=scrubbed.text)
+    # To the day: the thread needs its order (by id), not the moment the reporter wrote.
+    message = Message(
+        case_id=case.id, from_reporter=True, body=scrubbed.text, created_at=to_day(utcnow())
+    )
     db.session.add(message)
     record("message.from_reporter", case_id=case.id, actor_kind="reporter")
     db.session.commit()

@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app
 
 from service.audit import record
-from service.db import Case, OrgUnit, OutboxEntry, Report, User, utcnow
+from service.db import Case, OrgUnit, OutboxEntry, Report, User, to_hour, utcnow
 from service.db.cases import OPEN_STATUSES
 from service.db.people import CASE_WORKER_ROLES
 from service.extensions import db
@@ -131,12 +131,19 @@ def route_case(case_id: int, routing_round: int) -> str:
         load_org_tree(),
         utcnow().date(),
     )
-    now = utcnow()
+    # Routing follows a submission automatically: its times go to the hour like the case's.
+    now = to_hour(utcnow())
     _attach_guide(case)
     if chosen is None:
         case.assignee_id = None
         case.routing_state = "unassigned"
-        record("case.unassigned", case_id=case.id, actor_kind="system", round=routing_round)
+        record(
+            "case.unassigned",
+            case_id=case.id,
+            actor_kind="system",
+            to_the_hour=True,
+            round=routing_round,
+        )
         for lead in leads():
             notify(lead, "unassigned", case.id, "No eligible Trust Leader was found")
         outcome = "unassigned"
@@ -151,6 +158,7 @@ def route_case(case_id: int, routing_round: int) -> str:
             "case.assigned",
             case_id=case.id,
             actor_kind="system",
+            to_the_hour=True,
             assignee_id=assignee.id,
             round=routing_round,
         )
@@ -159,7 +167,8 @@ def route_case(case_id: int, routing_round: int) -> str:
     if report.risk_level == "critical" and routing_round == 0:
         _alert_on_call(case)
     db.session.commit()
-    log.info("case %s routed: %s", case.id, outcome)
+    # No case id: this line carries a time a reporter caused.
+    log.info("a case was routed: %s", outcome)
     return outcome
 
 

@@ -229,8 +229,16 @@ class MessageSchema(Schema):
     author = fields.Integer(
         allow_none=True, metadata={"description": "Staff author; null for the reporter."}
     )
-    created_at = fields.DateTime(required=True)
-    read_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime(
+        required=True, metadata={"description": "The reporter's messages: the day only."}
+    )
+    read_at = fields.DateTime(
+        allow_none=True, metadata={"description": "When staff read a reporter's message."}
+    )
+    read_by_reporter = fields.Boolean(
+        required=True,
+        metadata={"description": "A staff message the reporter has opened (never when)."},
+    )
     body = fields.String(allow_none=True)
 
 

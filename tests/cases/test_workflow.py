@@ -159,7 +159,8 @@ def test_message_reaches_only_the_reporter_thread_and_moves_the_case(case, leade
     assert case.acknowledged_at is not None
     thread = reporter_messages(case)
     assert [m.body for m in thread] == ["Thank you for telling us. When could we talk?"]
-    assert thread[0].read_at is not None  # the reporter has now read it
+    # The reporter has now read it: a flag, and no time that would say when.
+    assert thread[0].read_by_reporter and thread[0].read_at is None
     # Writing to the reporter notifies no one.
     assert (
         db.session.scalar(

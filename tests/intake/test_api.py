@@ -191,3 +191,23 @@ def test_a_unit_becomes_a_hotspot_at_the_third_report_and_all_three_are_boosted(
     assert first.risk_score > score_before
     assert first.risk_explanation["hotspot"]["applied"] is True
     assert not db.session.get(Report, elsewhere.id).hotspot
+
+
+def test_every_reporter_answer_is_no_store(client, org):
+    """A receipt, a status or a thread must never sit in a browser or proxy cache; errors too."""
+    created = client.post("/api/v1/reports", json=report_payload(org))
+    receipt = created.get_json()["receipt"]
+    answers = {
+        "submit": created,
+        "submit refused": client.post("/api/v1/reports", json={"text": ""}),
+        "status": client.get("/api/v1/reports/status", headers={"X-Receipt": receipt}),
+        "status unknown": client.get("/api/v1/reports/status", headers={"X-Receipt": "x"}),
+        "reply": client.post(
+            "/api/v1/reports/messages", json={"body": "Any news?"}, headers={"X-Receipt": receipt}
+        ),
+    }
+    assert [a.status_code for a in answers.values()] == [201, 422, 200, 404, 201]
+    for name, answer in answers.items():
+        assert answer.headers.get("Cache-Control") == "no-store", name
+    # The header belongs to the reporter's API, not to every answer.
+    assert "no-store" not in client.get("/api/v1/org-units").headers.get("Cache-Control", "")
