@@ -35,7 +35,7 @@ KIND_PLATE = "plate"
 KINDS: tuple[str, ...] = (KIND_ADDRESS, KIND_HANDLE, KIND_ID_NUMBER, KIND_BIRTH_DATE, KIND_PLATE)
 
 _CAP = r"[A-ZÀ-ÖØ-ÞĄĆĘŁŃŚŹŻ]"
-_WORD = r"[^\W\d_][\w'’.-]*"
+_WORD = r"[^\W\d_][\w'’-]*"
 
 # --- addresses ---------------------------------------------------------------------------
 
@@ -76,8 +76,8 @@ _ADDRESS_RES = (
         r"|\b\d{4}-\d{3}\b"
         r"|\b\d{5}-\d{4}\b"
         # PL and five-digit codes only after a comma (an address) or a postcode cue
-        r"|(?:(?<=, )|(?<=,)|(?i:\b(?:plz|cp|c\.p\.|cap|code\ postal|kod\ pocztowy|código\ postal|"
-        r"postcode|postal\ code|zip(?:\ code)?|postcode)\b)\W{0,3})(?:\d{2}-\d{3}|\d{5})\b"
+        r"|(?:(?<=, )|(?<=,)|(?<=: )|(?i:\b(?:plz|cp|c\.p\.|cap|code\ postal|kod\ pocztowy|"
+        r"código\ postal|postcode|postal\ code|zip(?:\ code)?)\b)\W{0,3})(?:\d{2}-\d{3}|\d{5})\b"
         rf"(?:\s+{_CAP}[^\W\d_]+)?"
     ),
 )
@@ -159,8 +159,10 @@ _PLATE_CUES = (
 # Written in capitals, with at least one letter and one digit ("AB12 CDE", "1234 BCD").
 _PLATE = r"(?=[A-Z0-9 -]*\d)(?=[A-Z0-9 -]*[A-Z])[A-Z0-9]{1,4}(?:[ -][A-Z0-9]{1,4}){0,3}\b"
 _PLATE_RES = (
-    re.compile(rf"(?i:\b(?:{_PLATE_CUES})\b)[^\w\n]{{0,3}}(?i:(?:no|nr|number|n[º°o])\.?\s)?"
-               rf"[^\w\n]{{0,3}}({_PLATE})"),
+    re.compile(
+        rf"(?i:\b(?:{_PLATE_CUES})\b)[^\w\n]{{0,3}}(?i:(?:no|nr|number|n[º°o])\.?\s)?"
+        rf"[^\w\n]{{0,3}}({_PLATE})"
+    ),
     re.compile(
         r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b"  # UK
         r"|\b[A-Z]{2}[- ]\d{3}[- ][A-Z]{2}\b"  # FR, IT

@@ -45,9 +45,7 @@ def zipf(word: str, language: str) -> float:
 
 def is_rare(word: str, language: str) -> bool:
     """Rare in the report's language and in English (which reports in any language borrow)."""
-    return zipf(word, language) < RARE_ZIPF and (
-        language == "en" or zipf(word, "en") < RARE_ZIPF
-    )
+    return zipf(word, language) < RARE_ZIPF and (language == "en" or zipf(word, "en") < RARE_ZIPF)
 
 
 @cache

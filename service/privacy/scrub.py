@@ -324,7 +324,8 @@ class Scrubber:
         spans: list[tuple[int, int, str]] = []
         spans.extend(_email_spans(text))
         spans.extend(_url_spans(text))
-        spans.extend(identifier_spans(text))
+        # Markers blanked out, so "[staff id] 2024" does not read as an ID cue and a number.
+        spans.extend(identifier_spans(_blank_out(text, protected)))
         for match in self._staff_id_re.finditer(text):
             if match.end() > match.start():
                 spans.append((match.start(), match.end(), KIND_STAFF_ID))
@@ -428,29 +429,33 @@ class Scrubber:
         for i, word in enumerate(words):
             if redact[i] or word.upper or len(word.text) < 2 or _never_a_name(word.low):
                 continue
-            previous = words[i - 1] if i > 0 and _cue_gap(text, words[i - 1].end, word.start) else None
+            previous = (
+                words[i - 1] if i > 0 and _cue_gap(text, words[i - 1].end, word.start) else None
+            )
             if word.title:
-                if previous is not None and _is_initial(text, previous):
+                initial = previous is not None and _is_initial(text, previous)
+                if initial or _is_rare_word(word.low, language):
                     redact[i] = True
-                elif _is_rare_word(word.low, language):
-                    redact[i] = True
-                elif lexicon.given_name_frequency(word.low) and word.low not in CAPITALISED_WORDS:
+                elif _given_name_frequency(word.low) and word.low not in CAPITALISED_WORDS:
                     if previous is not None and previous.low in articles:
                         continue
                     if word.sentence_start and word.low in self._ordinary_words:
                         continue  # "Young Smith said": the capital says nothing here
                     if lexicon.zipf(word.low, language) >= _FUNCTION_WORD_ZIPF:
                         continue
-                    redact[i] = not word.sentence_start or _followed_by_name_or_verb(
-                        text, words, i
-                    )
-            elif lexicon.given_name_frequency(word.low):
-                if lexicon.is_rare(word.low, language):
-                    redact[i] = True
-                elif (
+                    redact[i] = not word.sentence_start or _followed_by_name_or_verb(text, words, i)
+            elif (
+                previous is not None
+                and previous.low in LOWER_CASE_NAME_CUES
+                and len(word.low) > 2
+                and lexicon.is_rare(word.low, language)
+            ):
+                redact[i] = True  # "z agnieszką": rare, after "and" or "with"
+            elif _given_name_frequency(word.low):
+                if lexicon.is_rare(word.low, language) or (
                     previous is not None
                     and previous.low in LOWER_CASE_NAME_CUES
-                    and lexicon.given_name_frequency(word.low) >= _COMMON_NAME_FREQUENCY
+                    and _given_name_frequency(word.low) >= _COMMON_NAME_FREQUENCY
                     and word.low not in NAME_WORDS
                     and lexicon.zipf(word.low, language) < _FUNCTION_WORD_ZIPF
                 ):
@@ -532,7 +537,7 @@ class Scrubber:
 _MAX_EXTRA_PASSES = 3
 _COMMON_ZIPF = 4.0  # "Frau im Büro": after a title, a lower-case word this common is no name
 _FUNCTION_WORD_ZIPF = 5.8  # "The", "So", "An" are given names somewhere too
-_COMMON_NAME_FREQUENCY = 5  # in nam_dict's 1-13 scale
+_COMMON_NAME_FREQUENCY = 3  # in nam_dict's 1-13 scale
 _SURNAME_ZIPF = 3.6
 
 
@@ -544,6 +549,11 @@ def _never_a_name(low: str) -> bool:
         or low in _CUE_WORDS
         or low in NAME_PARTICLES
     )
+
+
+def _given_name_frequency(low: str) -> int:
+    """A hyphenated name ("Anna-Lena", "Mary-Kate") counts by its best-known part."""
+    return max(lexicon.given_name_frequency(part) for part in low.split("-"))
 
 
 def _is_initial(text: str, word: _Word) -> bool:
@@ -558,8 +568,9 @@ _MIN_COMPOUND_TAIL = 5
 
 def _is_rare_word(low: str, language: str) -> bool:
     """Rare as an ordinary word, and no compound or inflection of ordinary ones."""
-    parts = low.replace("’", "'").split("-")
-    if not all(lexicon.is_rare(part, language) for part in parts if part):
+    # "O'Donnell", "Okonkwo-Adeyemi"; "J'ai" has no part long enough to be a name.
+    parts = [part for part in re.split(r"[-'’]", low) if len(part) > 2]
+    if not parts or not all(lexicon.is_rare(part, language) for part in parts):
         return False
     for part in parts:
         stems = [part] + [part[: -len(end)] for end in _INFLECTIONS if part.endswith(end)]
@@ -593,6 +604,8 @@ def _followed_by_name_or_verb(text: str, words: list[_Word], i: int) -> bool:
         or following.low in NAME_PARTICLES
         or following.low in (_REPORTING_VERBS | _STATE_VERBS)
     )
+
+
 _MAX_NAME_SPREAD = 2  # "Dr Ngozi Ada Okafor": a name found, and up to two words around it
 _SAFE_BEFORE = frozenset(" \t\r\n(\"'‘“")
 _SAFE_AFTER = frozenset(" \t\r\n.,;:!?)\"'’”")

@@ -155,7 +155,7 @@ KEEP_WORDS: frozenset[str] = _words(
     kierownik kierowniczka szef szefowa przełożony przełożona współpracownik koleżanka
     kolega dyrektor dyrektorka responsabile capo capa collega direttore direttrice
     gerente chefe colega encarregado encarregada supervisora diretor diretora
-    kantine büro schreibtisch lager lagerhalle pausenraum umkleide parkplatz empfang
+    job jobs kantine büro schreibtisch lager lagerhalle pausenraum umkleide parkplatz empfang
     werkstatt halle station flur küche toilette besprechungsraum
     cantine bureau entrepôt vestiaire parking accueil atelier couloir cuisine
     cantina comedor oficina escritorio almacén vestuario aparcamiento recepción taller
@@ -182,7 +182,7 @@ TITLES: frozenset[str] = _words(
 )
 # Titles that are also ordinary words ("don a uniform", "per lady"): only when capitalised.
 TITLES_NEED_CAPITAL: frozenset[str] = _words(
-    "miss sir dame lady lord madam mister professor don dona ing fr hr mm juf pan"
+    "miss sir dame lady lord madam mister professor don dona ing fr hr mm juf"
 )
 
 # Lower-case joining words inside names: "van der Berg", "de la Cruz", "dos Santos".
