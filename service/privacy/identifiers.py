@@ -69,16 +69,18 @@ _ADDRESS_RES = (
         rf"(?:\s+{_LINKS}*{_CAP}{_WORD}){{0,3}}"
     ),
     re.compile(rf"\b{_CAP}[\w-]*(?i:{_SUFFIX_STREETS})\s+{_HOUSE_NUMBER}"),
-    # Postcodes: UK, NL, PT, US ZIP+4 as they stand; PL and five digits before a town.
+    # Postcodes: UK, NL, PT, US ZIP+4 as they stand
     re.compile(
         r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
         r"|\b\d{4}\s?(?!HR|IT|AM|PM|AD|BC|UK|US|EU|OK|TV)[A-Z]{2}\b(?!-)"
         r"|\b\d{4}-\d{3}\b"
         r"|\b\d{5}-\d{4}\b"
-        # PL and five-digit codes only after a comma (an address) or a postcode cue
-        r"|(?:(?<=, )|(?<=,)|(?<=: )|(?i:\b(?:plz|cp|c\.p\.|cap|code\ postal|kod\ pocztowy|"
-        r"código\ postal|postcode|postal\ code|zip(?:\ code)?)\b)\W{0,3})(?:\d{2}-\d{3}|\d{5})\b"
-        rf"(?:\s+{_CAP}[^\W\d_]+)?"
+    ),
+    # PL and five-digit codes only after a comma or colon (an address) or a postcode cue
+    re.compile(
+        r"(?:[,:]\ ?|(?i:\b(?:plz|cp|c\.p\.|cap|code\ postal|kod\ pocztowy|código\ postal|"
+        r"postcode|postal\ code|zip(?:\ code)?)\b)\W{0,3})"
+        rf"((?:\d{{2}}-\d{{3}}|\d{{5}})\b(?:\s+{_CAP}[^\W\d_]+)?)"
     ),
 )
 

@@ -85,6 +85,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from service.privacy import lexicon
 from service.privacy.identifiers import KINDS as IDENTIFIER_KINDS
@@ -551,6 +552,7 @@ def _never_a_name(low: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65536)
 def _given_name_frequency(low: str) -> int:
     """A hyphenated name ("Anna-Lena", "Mary-Kate") counts by its best-known part."""
     return max(lexicon.given_name_frequency(part) for part in low.split("-"))
@@ -566,6 +568,7 @@ _INFLECTIONS = ("innen", "in", "en", "es", "e", "n", "s")
 _MIN_COMPOUND_TAIL = 5
 
 
+@lru_cache(maxsize=65536)  # pure, and the compound check is the scrubber's costliest step
 def _is_rare_word(low: str, language: str) -> bool:
     """Rare as an ordinary word, and no compound or inflection of ordinary ones."""
     # "O'Donnell", "Okonkwo-Adeyemi"; "J'ai" has no part long enough to be a name.
