@@ -257,6 +257,8 @@ class Scrubber:
             self._add_name(name)
         for candidates in self._full_names.values():
             candidates.sort(key=lambda full: len(full.rest), reverse=True)
+        # Word lists load once per process (about a second): here, not in a reporter's request.
+        lexicon.warm()
 
     # --- construction -----------------------------------------------------------------
 
