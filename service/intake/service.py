@@ -51,9 +51,10 @@ def receipt_hash(code: str) -> str | None:
     return hash_receipt(code, purpose_key(RECEIPT_PURPOSE))
 
 
-def preview(text: str):  # type: ignore[no-untyped-def]
-    """What a Trust Leader will see of the account: the scrubbed text with its redactions."""
-    return get_scrubber().scrub(text)
+def preview(text: str, language: str = "en"):  # type: ignore[no-untyped-def]
+    """What a Trust Leader will see of an account or reply: the scrubbed text, redactions
+    marked. Must stay the very call the stored text goes through, so the preview is true."""
+    return get_scrubber().scrub(text, language=language)
 
 
 def submit_report(data: dict[str, Any]) -> Submission:
@@ -62,7 +63,7 @@ def submit_report(data: dict[str, Any]) -> Submission:
     settings = current_app.config["DEFUSE"]
     check_org_unit(data["org_unit"])
 
-    scrubbed = get_scrubber().scrub(data["text"])
+    scrubbed = preview(data["text"], language=data.get("language") or "en")
     contact = data.get("contact")
     code = new_receipt_code()
     report = Report(
@@ -139,7 +140,8 @@ def reporter_messages(case: Case) -> list[Message]:
 
 
 def add_reporter_message(case: Case, body: str) -> Message:
-    scrubbed = get_scrubber().scrub(body)
+    # Replies are in the report's language: the scrubber's word frequencies depend on it.
+    scrubbed = preview(body, language=case.report.language)
     # To the day: the thread needs its order (by id), not the moment the reporter wrote.
     message = Message(
         case_id=case.id, from_reporter=True, body=scrubbed.text, created_at=to_day(utcnow())

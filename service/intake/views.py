@@ -168,7 +168,7 @@ def preview():  # type: ignore[no-untyped-def]
     data, errors = _validate(request.form)
     if data is None:
         return _render_form(request.form, errors, status=422)
-    scrubbed = service.preview(data["text"])
+    scrubbed = service.preview(data["text"], language=data.get("language") or "en")
     unit = db.session.get(OrgUnit, data["org_unit"])
     return render_template(
         "intake/preview.html",
@@ -201,33 +201,70 @@ def follow_up():  # type: ignore[no-untyped-def]
     if case is None:
         # The same answer whether the code is malformed or simply unknown.
         return render_template("intake/follow_up.html", not_found=True), 404
-    return _render_status(case, code)
+    # "Edit" on the reply preview comes back here with the draft, to fill the box again.
+    return _render_status(case, code, draft=request.form.get("body", ""))
 
 
-def _render_status(case, code: str, reply_errors: dict[str, Any] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_status(
+    case,  # type: ignore[no-untyped-def]
+    code: str,
+    reply_errors: dict[str, Any] | None = None,
+    status: int = 200,
+    draft: str = "",
+):
     return render_template(
         "intake/status.html",
         receipt=code,
         status=service.reporter_status(case),
         messages=service.reporter_messages(case),
         reply_errors=reply_errors or {},
+        draft=draft,
     ), status
+
+
+def _reply_case_and_body(code: str):  # type: ignore[no-untyped-def]
+    """(case, body, error response): the case behind the receipt and the validated reply."""
+    case = service.find_case_by_receipt(code)
+    if case is None:
+        return None, None, (render_template("intake/follow_up.html", not_found=True), 404)
+    draft = request.form.get("body") or ""
+    if case.report.text_removed_on is not None or case.status == "closed":
+        error = {"body": ["This case is closed."]}
+        return case, None, _render_status(case, code, error, status=409)
+    try:
+        body = ReporterReplySchema().load({"body": draft.strip()})
+    except ValidationError as error:
+        errors = _messages(error.messages)
+        return case, None, _render_status(case, code, errors, status=422, draft=draft)
+    return case, body["body"], None
+
+
+@bp.post("/follow-up/reply/preview")
+@receipt_lookup
+def reply_preview():  # type: ignore[no-untyped-def]
+    """The reply as the Trust Leader will read it, redactions marked, before it is sent."""
+    code = request.form.get("receipt", "")
+    case, body, failed = _reply_case_and_body(code)
+    if failed is not None:
+        return failed
+    scrubbed = service.preview(body, language=case.report.language)
+    return render_template(
+        "intake/reply_preview.html",
+        receipt=code,
+        body=body,
+        scrubbed=highlight(scrubbed),
+        counts=scrubbed.counts,
+    )
 
 
 @bp.post("/follow-up/reply")
 @receipt_lookup
 def reply():  # type: ignore[no-untyped-def]
     code = request.form.get("receipt", "")
-    case = service.find_case_by_receipt(code)
-    if case is None:
-        return render_template("intake/follow_up.html", not_found=True), 404
-    if case.report.text_removed_on is not None or case.status == "closed":
-        return _render_status(case, code, {"body": ["This case is closed."]}, status=409)
-    try:
-        body = ReporterReplySchema().load({"body": (request.form.get("body") or "").strip()})
-    except ValidationError as error:
-        return _render_status(case, code, _messages(error.messages), status=422)
-    service.add_reporter_message(case, body["body"])
+    case, body, failed = _reply_case_and_body(code)
+    if failed is not None:
+        return failed
+    service.add_reporter_message(case, body)
     return _render_status(case, code)
 
 

@@ -85,8 +85,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from service.privacy.wordlists import CAPITALISED_WORDS, NAME_WORDS, NEVER_NAMES
+from service.privacy import lexicon
+from service.privacy.identifiers import KINDS as IDENTIFIER_KINDS
+from service.privacy.identifiers import identifier_spans
+from service.privacy.wordlists import (
+    ARTICLES,
+    CAPITALISED_WORDS,
+    KEEP_WORDS,
+    LOWER_CASE_NAME_CUES,
+    NAME_PARTICLES,
+    NAME_WORDS,
+    NEVER_NAMES,
+    TITLES,
+    TITLES_NEED_CAPITAL,
+)
 
 DEFAULT_STAFF_ID_PATTERNS: tuple[str, ...] = (r"\b(?:EMP|E|ID)[-_ ]?\d{4,8}\b",)
 
@@ -95,7 +109,14 @@ KIND_EMAIL = "email"
 KIND_PHONE = "phone"
 KIND_URL = "url"
 KIND_STAFF_ID = "staff id"
-KINDS: tuple[str, ...] = (KIND_NAME, KIND_EMAIL, KIND_PHONE, KIND_URL, KIND_STAFF_ID)
+KINDS: tuple[str, ...] = (
+    KIND_NAME,
+    KIND_EMAIL,
+    KIND_PHONE,
+    KIND_URL,
+    KIND_STAFF_ID,
+    *IDENTIFIER_KINDS,
+)
 
 
 def marker(kind: str) -> str:
@@ -113,7 +134,7 @@ class ScrubResult:
 
 # --- patterns -------------------------------------------------------------------------
 
-_MARKER_RE = re.compile(r"\[(name|email|phone|url|staff id)\]")
+_MARKER_RE = re.compile(r"\[(" + "|".join(re.escape(kind) for kind in KINDS) + r")\]")
 
 # Each pattern below is only tried where a cheap hint says it can match ("@", "://", ".com",
 # a digit): 5,000 characters must scrub in well under 5 ms, and most text has none of these.
@@ -164,9 +185,9 @@ def _word_set(text: str) -> frozenset[str]:
 
 # --- cue words ------------------------------------------------------------------------
 
-_TITLES = _word_set("mr mrs ms mx miss dr prof professor sir dame lady lord madam mister")
+_TITLES = TITLES
 # Titles that are also ordinary lower-case words only count when capitalised.
-_TITLES_NEED_CAPITAL = _word_set("miss sir dame lady lord madam mister professor")
+_TITLES_NEED_CAPITAL = TITLES_NEED_CAPITAL
 _NAMING_VERBS = _word_set("called named nicknamed")
 _NAMING_PHRASES = frozenset({("known", "as"), ("name", "is"), ("goes", "by")})
 _ROLE_NOUNS = _word_set(
@@ -234,10 +255,10 @@ class Scrubber:
         self._full_names: dict[str, list[_FullName]] = {}
         for name in staff_names:
             self._add_name(name)
-        # Lower-case words the rules need to see; every capitalised word is seen anyway.
-        self._keep = frozenset(self._parts) | _CUE_WORDS
         for candidates in self._full_names.values():
             candidates.sort(key=lambda full: len(full.rest), reverse=True)
+        # Word lists load once per process (about a second): here, not in a reporter's request.
+        lexicon.warm()
 
     # --- construction -----------------------------------------------------------------
 
@@ -271,9 +292,12 @@ class Scrubber:
 
     # --- scrubbing --------------------------------------------------------------------
 
-    def scrub(self, text: str) -> ScrubResult:
-        """Replace personal data in ``text`` with markers; see the module docstring."""
-        result, glued = self._scrub_once(text)
+    def scrub(self, text: str, language: str = "en") -> ScrubResult:
+        """Replace personal data in ``text`` (written in ``language``, one of
+        ``lexicon.LANGUAGES``) with markers; see the module docstring."""
+        if language not in lexicon.LANGUAGES:
+            language = "en"
+        result, glued = self._scrub_once(text, language)
         # A marker glued to other text changes what its neighbours look like
         # ("EMP-12345Priya": no ID until the name becomes "[name]"), so such text gets
         # another pass until it is stable; that keeps scrub() idempotent. Ordinary text,
@@ -281,19 +305,19 @@ class Scrubber:
         for _ in range(_MAX_EXTRA_PASSES):
             if not glued:
                 break
-            again, glued = self._scrub_once(result.text)
+            again, glued = self._scrub_once(result.text, language)
             if again.text == result.text:
                 break
             result = again
         return result
 
-    def _scrub_once(self, text: str) -> tuple[ScrubResult, bool]:
+    def _scrub_once(self, text: str, language: str) -> tuple[ScrubResult, bool]:
         protected = [(m.start(), m.end()) for m in _MARKER_RE.finditer(text)]
         found = self._pattern_spans(text, protected)
         # Names are looked for in a copy with markers and the finds above blanked out, so a
         # word glued to an email or ID ("Priya'EMP-1234") reads the same as next to its marker.
         blocked = protected + [(start, end) for start, end, _ in found]
-        found += self._name_spans(_blank_out(text, blocked))
+        found += self._name_spans(_blank_out(text, blocked), language)
         spans = _merge(found)
         return _render(text, spans), any(_is_glued(text, start, end) for start, end, _ in spans)
 
@@ -303,6 +327,8 @@ class Scrubber:
         spans: list[tuple[int, int, str]] = []
         spans.extend(_email_spans(text))
         spans.extend(_url_spans(text))
+        # Markers blanked out, so "[staff id] 2024" does not read as an ID cue and a number.
+        spans.extend(identifier_spans(_blank_out(text, protected)))
         for match in self._staff_id_re.finditer(text):
             if match.end() > match.start():
                 spans.append((match.start(), match.end(), KIND_STAFF_ID))
@@ -311,15 +337,17 @@ class Scrubber:
             spans.extend(_phone_spans(masked))
         return [span for span in spans if not _overlaps_any(span[0], span[1], protected)]
 
-    def _name_spans(self, text: str) -> list[tuple[int, int, str]]:
-        words = _words(text, self._keep)
+    def _name_spans(self, text: str, language: str) -> list[tuple[int, int, str]]:
+        words = _words(text)
         if not words:
             return []
         redact = [False] * len(words)
         self._mark_full_names(text, words, redact)
         self._mark_directory_words(text, words, redact)
-        self._mark_cued_words(text, words, redact)
+        self._mark_cued_words(text, words, redact, language)
+        self._mark_unlisted_names(text, words, redact, language)
         self._mark_neighbours(text, words, redact)
+        self._mark_particle_surnames(text, words, redact)
         return _name_runs(text, words, redact)
 
     def _mark_full_names(self, text: str, words: list[_Word], redact: list[bool]) -> None:
@@ -358,7 +386,9 @@ class Scrubber:
             elif word_class == _ALWAYS_CAPITAL:
                 redact[i] = word.title and _followed_by(text, words, i, _REPORTING_VERBS)
 
-    def _mark_cued_words(self, text: str, words: list[_Word], redact: list[bool]) -> None:
+    def _mark_cued_words(
+        self, text: str, words: list[_Word], redact: list[bool], language: str
+    ) -> None:
         for i in range(1, len(words)):
             word, cue = words[i], words[i - 1]
             if redact[i] or cue.possessive or not _cue_gap(text, cue.end, word.start):
@@ -370,7 +400,10 @@ class Scrubber:
             if _is_title_cue(cue):
                 # "mrs patel": after a title even a lower-case word is a name, unless it is
                 # an ordinary word ("Dr. will see you").
-                redact[i] = capitalised or self._word_class(word.low) == _DISTINCT
+                redact[i] = capitalised or (
+                    self._word_class(word.low) == _DISTINCT
+                    and lexicon.zipf(word.low, language) < _COMMON_ZIPF
+                )
             elif not capitalised:
                 continue
             elif cue.low in _NAMING_VERBS or (
@@ -381,6 +414,85 @@ class Scrubber:
                 not cue.title or (i >= 2 and words[i - 2].low in _POSSESSIVES)
             ):
                 redact[i] = word.low not in CAPITALISED_WORDS or known
+
+    def _mark_unlisted_names(
+        self, text: str, words: list[_Word], redact: list[bool], language: str
+    ) -> None:
+        """Names in no directory and without a cue word, told by the lexicon (see its module).
+
+        * a capitalised word that is rare as an ordinary word ("Okafor"), unless it is a
+          compound of ordinary words ("Dienstplanänderung");
+        * a capitalised common given name ("John", "Anna") not at a sentence start, or at
+          one when a name or a verb follows; in German not right after an article ("der Ernst");
+        * an initial and a capitalised word ("J. Kowalski", "M. Dupont");
+        * a lower-case given name that is rare as a word ("priya"), or a common one after
+          "and", "with", "told"... ("me and anna"), and a rare word right after it ("sharma").
+        """
+        articles = ARTICLES.get(language, frozenset())
+        for i, word in enumerate(words):
+            if redact[i] or word.upper or len(word.text) < 2 or _never_a_name(word.low):
+                continue
+            previous = (
+                words[i - 1] if i > 0 and _cue_gap(text, words[i - 1].end, word.start) else None
+            )
+            if word.title:
+                initial = previous is not None and _is_initial(text, previous)
+                if initial or _is_rare_word(word.low, language):
+                    redact[i] = True
+                elif _given_name_frequency(word.low) and word.low not in CAPITALISED_WORDS:
+                    if previous is not None and previous.low in articles:
+                        continue
+                    if word.sentence_start and word.low in self._ordinary_words:
+                        continue  # "Young Smith said": the capital says nothing here
+                    if lexicon.zipf(word.low, language) >= _FUNCTION_WORD_ZIPF:
+                        continue
+                    redact[i] = not word.sentence_start or _followed_by_name_or_verb(text, words, i)
+            elif (
+                previous is not None
+                and previous.low in LOWER_CASE_NAME_CUES
+                and len(word.low) > 2
+                and lexicon.is_rare(word.low, language)
+            ):
+                redact[i] = True  # "z agnieszką": rare, after "and" or "with"
+            elif _given_name_frequency(word.low):
+                if lexicon.is_rare(word.low, language) or (
+                    previous is not None
+                    and previous.low in LOWER_CASE_NAME_CUES
+                    and _given_name_frequency(word.low) >= _COMMON_NAME_FREQUENCY
+                    and word.low not in NAME_WORDS
+                    and lexicon.zipf(word.low, language) < _FUNCTION_WORD_ZIPF
+                ):
+                    redact[i] = True
+            elif (
+                previous is not None
+                and redact[i - 1]
+                and not previous.title
+                and _is_rare_surname(word.low, language)
+            ):
+                redact[i] = True  # "priya sharma": a rare word after a lower-case name
+
+    def _mark_particle_surnames(self, text: str, words: list[_Word], redact: list[bool]) -> None:
+        """'Ana dos Santos', 'Pieter van der Berg': particles and the capitalised surname
+        after a name."""
+        for i in range(len(words) - 1):
+            if not redact[i] or words[i].possessive:
+                continue
+            j = i + 1
+            while (
+                j < len(words)
+                and words[j].low in NAME_PARTICLES
+                and _spaces_only(text, words[j - 1].end, words[j].start)
+            ):
+                j += 1
+            if (
+                j > i + 1
+                and j < len(words)
+                and words[j].title
+                and not _never_a_name(words[j].low)
+                and _spaces_only(text, words[j - 1].end, words[j].start)
+            ):
+                for k in range(i + 1, j + 1):
+                    redact[k] = True
 
     def _mark_neighbours(self, text: str, words: list[_Word], redact: list[bool]) -> None:
         """Spread from redacted words to capitalised neighbours that look like name parts.
@@ -406,6 +518,8 @@ class Scrubber:
                     spread[i] = distance + 1
 
     def _can_extend_to(self, word: _Word, after_name: bool) -> bool:
+        if word.low in _TITLES or word.low in KEEP_WORDS:  # "Herr [name]", "Polish [name]"
+            return False
         word_class = self._parts.get(word.low)
         if word_class is not None:  # a directory name part ("Will Jones")
             return word_class not in (_NEVER, _ALWAYS_CAPITAL)
@@ -424,6 +538,79 @@ class Scrubber:
 
 
 _MAX_EXTRA_PASSES = 3
+_COMMON_ZIPF = 4.0  # "Frau im Büro": after a title, a lower-case word this common is no name
+_FUNCTION_WORD_ZIPF = 5.8  # "The", "So", "An" are given names somewhere too
+_COMMON_NAME_FREQUENCY = 3  # in nam_dict's 1-13 scale
+_SURNAME_ZIPF = 3.6
+
+
+def _never_a_name(low: str) -> bool:
+    return (
+        low in NEVER_NAMES
+        or low in KEEP_WORDS
+        or low in _TITLES
+        or low in _CUE_WORDS
+        or low in NAME_PARTICLES
+    )
+
+
+@lru_cache(maxsize=65536)
+def _given_name_frequency(low: str) -> int:
+    """A hyphenated name ("Anna-Lena", "Mary-Kate") counts by its best-known part."""
+    return max(lexicon.given_name_frequency(part) for part in low.split("-"))
+
+
+def _is_initial(text: str, word: _Word) -> bool:
+    """'J.' in 'J. Kowalski' (an upper-case letter with a full stop)."""
+    return len(word.text) == 1 and word.text.isupper() and text[word.end : word.end + 1] == "."
+
+
+# Endings that German, Dutch and Polish words take on an ordinary stem ("Schichtleiterin").
+_INFLECTIONS = ("innen", "in", "en", "es", "e", "n", "s")
+_MIN_COMPOUND_TAIL = 5
+
+
+@lru_cache(maxsize=65536)  # pure, and the compound check is the scrubber's costliest step
+def _is_rare_word(low: str, language: str) -> bool:
+    """Rare as an ordinary word, and no compound or inflection of ordinary ones."""
+    # "O'Donnell", "Okonkwo-Adeyemi"; "J'ai" has no part long enough to be a name.
+    parts = [part for part in re.split(r"[-'’]", low) if len(part) > 2]
+    if not parts or not all(lexicon.is_rare(part, language) for part in parts):
+        return False
+    for part in parts:
+        stems = [part] + [part[: -len(end)] for end in _INFLECTIONS if part.endswith(end)]
+        for stem in stems:
+            if stem != part and not lexicon.is_rare(stem, language):
+                return False
+            for cut in range(3, len(stem) - _MIN_COMPOUND_TAIL + 1):
+                if lexicon.zipf(stem[cut:], language) >= lexicon.RARE_ZIPF:
+                    return False
+    return True
+
+
+def _is_rare_surname(low: str, language: str) -> bool:
+    """After a lower-case name: uncommon ("sharma", zipf 3.5 in English), and no verb form
+    ("priya complained")."""
+    return (
+        lexicon.zipf(low, language) < _SURNAME_ZIPF
+        and lexicon.zipf(low, "en") < _SURNAME_ZIPF
+        and not low.endswith(("ed", "ing", "ly"))
+    )
+
+
+def _followed_by_name_or_verb(text: str, words: list[_Word], i: int) -> bool:
+    """At a sentence start, a given name is a person when a capitalised word ("Anna Nowak")
+    or a reporting verb ("Anna said") follows."""
+    if i + 1 >= len(words) or not _spaces_only(text, words[i].end, words[i + 1].start):
+        return False
+    following = words[i + 1]
+    return (
+        (following.title and not _never_a_name(following.low))
+        or following.low in NAME_PARTICLES
+        or following.low in (_REPORTING_VERBS | _STATE_VERBS)
+    )
+
+
 _MAX_NAME_SPREAD = 2  # "Dr Ngozi Ada Okafor": a name found, and up to two words around it
 _SAFE_BEFORE = frozenset(" \t\r\n(\"'‘“")
 _SAFE_AFTER = frozenset(" \t\r\n.,;:!?)\"'’”")
@@ -539,28 +726,16 @@ def _blank_out(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
-def _words(text: str, keep: frozenset[str]) -> list[_Word]:
-    """The words the name rules look at: capitalised ones and those in ``keep``.
-
-    Other words are left out for speed; leaving one out only makes its neighbours
-    non-adjacent, which is what it would be for the rules anyway.
-    """
+def _words(text: str) -> list[_Word]:
+    """Every word, with what the name rules need to know about it."""
     words: list[_Word] = []
-    after_title = False
     for match in _WORD_RE.finditer(text):
         token = match.group()
         low = token.lower()
-        # "mrs patel": a lower-case word right after a title is looked at too.
-        wanted = token[0].isupper() or low in keep or after_title
-        after_title = low in _TITLES
-        if not wanted:
-            continue
         start, end = match.span()
         possessive = len(token) > 3 and low.endswith(_POSSESSIVE_SUFFIXES)
         if possessive:
             token, low, end = token[:-2], low[:-2], end - 2
-            if not (token[0].isupper() or low in keep or after_title):
-                continue
         upper = len(token) > 1 and token.isupper()
         title = token[0].isupper() and not upper
         words.append(
@@ -666,7 +841,8 @@ def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     for start, end, kind in sorted(spans):
         if merged and start < merged[-1][1]:
             m_start, m_end, m_kind = merged[-1]
-            if end - start > longest[-1]:
+            # On a tie the organisation's own staff ID pattern names it.
+            if end - start > longest[-1] or (end - start == longest[-1] and kind == KIND_STAFF_ID):
                 m_kind, longest[-1] = kind, end - start
             merged[-1] = (m_start, max(m_end, end), m_kind)
         else:

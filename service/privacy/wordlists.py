@@ -99,3 +99,113 @@ NEVER_NAMES: frozenset[str] = _words(
     policy grievance tribunal complaint report
     """
 )
+
+# --- every language the form offers (en, de, fr, es, nl, pl, it, pt) -------------------------
+
+# Words the risk rules and classifier need, kept even where they look like names (German
+# capitalises every noun; nationalities and faiths are capitalised in English). Lower case.
+KEEP_WORDS: frozenset[str] = _words(
+    """
+    polish pole poles polen polnisch polnische polnischen polonais polonaise polaco polaca
+    pools poolse polacco polacca polonês polonesa polak polka polacy polska polski polskie
+    romanian romanians rumäne rumänin rumänisch roumain roumaine rumano rumana roemeens
+    rumeno rumena romeno romena rumun rumunka
+    nigerian ghanaian somali eritrean ethiopian sudanese syrian afghan iraqi iranian kurdish
+    turkish türke türkin türkisch turc turque turco turca turks turk turek turczynka
+    pakistani bangladeshi indian chinese filipino vietnamese thai japanese korean
+    caribbean jamaican african asian european arab arabic hispanic latino latina latinx
+    black white brown mixed roma romani gypsy traveller travellers sinti
+    german deutsch deutsche deutscher french französisch français française francés
+    francesa frans franse francese francês francesa francuz francuzka
+    spanish spanier spanierin spanisch espagnol espagnole español española spaans spaanse
+    spagnolo spagnola espanhol espanhola hiszpan hiszpanka
+    dutch niederländer holländer niederländisch néerlandais holandés nederlander
+    nederlandse olandese holandês holender holenderka
+    italian italiener italienerin italienisch italien italienne italiano italiana italiaan
+    italiaanse włoch włoszka
+    portuguese portugiese portugiesin portugiesisch portugais portugaise portugués
+    portuguesa portugees portugese portoghese português portugalczyk
+    british english irish scottish welsh american canadian australian
+    ukrainian ukrainer ukrainerin ukrainien ucraniano ucraino oekraïens ukrainiec ukrainka
+    russian russe russin ruso rus russo rosjanin brazilian brasilianer brésilien brasileño
+    brasiliano brasileiro brazylijczyk moroccan marokkaner marocain marroquí marokkaans
+    marocchino marroquino marokańczyk algerian tunisian
+    muslim muslime muslimin muslimisch musulman musulmane musulmán musulmana moslim
+    moslima musulmano musulmana muçulmano muçulmana muzułmanin muzułmanka islam islamic
+    islamisch islamique islámico islamitisch islamico islâmico
+    jew jewish jude jüdin jüdisch juif juive judío judía jood joods ebreo ebrea judeu judia
+    żyd żydówka
+    christian christ christin christlich chrétien chrétienne cristiano cristiana christen
+    christelijk cristão cristã chrześcijanin chrześcijanka catholic katholik katholisch
+    catholique católico católica katholiek cattolico cattolica katolik katoliczka
+    protestant protestantisch protestante evangelisch orthodox orthodoxe ortodoxo ortodosso
+    prawosławny hindu hindou hindú sikh buddhist buddhistisch bouddhiste budista buddista
+    boeddhist buddysta atheist atheistin athée ateo atea ateu atheïst ateista
+    hijab kopftuch voile velo hoofddoek chusta turban kippah kippa ramadan
+    gay lesbian bisexual trans transgender queer lgbt lgbtq schwul lesbisch homosexuel
+    gai lesbienne homosexual lesbiana homo homoseksualny lesbijka omosessuale gay lésbica
+    manager managerin teamleiter teamleiterin schichtleiter schichtleiterin vorgesetzter
+    vorgesetzte abteilungsleiter abteilungsleiterin chef chefin kollege kollegin kollegen
+    mitarbeiter mitarbeiterin mitarbeitende leiter leiterin personalabteilung betriebsrat
+    geschäftsführer geschäftsführerin meister meisterin vorarbeiter vorarbeiterin
+    pflegekraft krankenschwester fahrer fahrerin azubi praktikant praktikantin
+    responsable directeur directrice collègue collègues supérieur chef d'équipe
+    encargado encargada jefe jefa compañero compañera supervisor supervisora director
+    directora leidinggevende collega collega's teamleider baas chef directeur
+    kierownik kierowniczka szef szefowa przełożony przełożona współpracownik koleżanka
+    kolega dyrektor dyrektorka responsabile capo capa collega direttore direttrice
+    gerente chefe colega encarregado encarregada supervisora diretor diretora
+    job jobs kantine büro schreibtisch lager lagerhalle pausenraum umkleide parkplatz empfang
+    werkstatt halle station flur küche toilette besprechungsraum
+    cantine bureau entrepôt vestiaire parking accueil atelier couloir cuisine
+    cantina comedor oficina escritorio almacén vestuario aparcamiento recepción taller
+    kantine kantoor bureau magazijn kleedkamer parkeerplaats receptie werkplaats gang
+    stołówka biuro biurko magazyn szatnia parking recepcja warsztat korytarz kuchnia
+    mensa ufficio scrivania magazzino spogliatoio parcheggio reception officina
+    refeitório escritório secretária armazém balneário estacionamento receção oficina
+    """
+)
+
+# Titles in every offered language; the word after one is a name ("Herr Müller", "Mme Dubois",
+# "Sra. García", "pani Kowalska", "dhr. De Vries", "Sig.ra Rossi", "Dott. Bianchi").
+TITLES: frozenset[str] = _words(
+    """
+    mr mrs ms mx miss dr prof professor sir dame lady lord madam mister
+    herr herrn frau hr fr dipl ing
+    monsieur madame mademoiselle mme mlle mmes mm
+    señor señora señorita sr sra srta sres don doña dª
+    meneer mevrouw dhr mevr mw juf
+    pan pani pana panem panią panu
+    signor signore signora signorina sig sigra dott dottssa dottoressa ing avv
+    senhor senhora sr sra srª dona
+    """
+)
+# Titles that are also ordinary words ("don a uniform", "per lady"): only when capitalised.
+TITLES_NEED_CAPITAL: frozenset[str] = _words(
+    "miss sir dame lady lord madam mister professor don dona ing fr hr mm juf"
+)
+
+# Lower-case joining words inside names: "van der Berg", "de la Cruz", "dos Santos".
+NAME_PARTICLES: frozenset[str] = _words(
+    "van der den de del della di da das dos do du la le von vom zu ten ter al el bin"
+)
+
+# Words after which a lower-case common given name is a person: "me and anna", "with jan".
+LOWER_CASE_NAME_CUES: frozenset[str] = _words(
+    """
+    and with told asked from by for to me
+    und mit mir von für an
+    et avec à par pour
+    y con a por para
+    en met aan door voor
+    i z ze do przez dla
+    e con da per
+    com por para
+    """
+)
+
+# Articles: in German (and Dutch) a capitalised word after one is a noun, not a name.
+ARTICLES: dict[str, frozenset[str]] = {
+    "de": _words("der die das den dem des ein eine einen einem einer eines im am zum zur vom beim"),
+    "nl": _words("de het een"),
+}

@@ -57,7 +57,12 @@ def test_report_preview_receipt_and_follow_up(site, org, page):
     page.get_by_label("Receipt code").fill(receipt.lower())
     page.get_by_role("button", name="Open").click()
     assert "Received" in page.locator("#report-status").inner_text()
-    page.get_by_label("Write to your Trust Leader").fill("Thank you, I can talk on Tuesdays.")
+    page.get_by_label("Write to your Trust Leader").fill(
+        "Thank you, I can talk on Tuesdays. Ask Mrs Okafor if you doubt it."
+    )
+    page.get_by_role("button", name="Preview message").click()
+    preview = page.locator("#scrubbed-reply")
+    assert "Okafor" not in preview.inner_text() and preview.locator("mark.redacted").count() == 1
     page.get_by_role("button", name="Send message").click()
     assert "Thank you, I can talk on Tuesdays." in page.locator(".thread").inner_text()
     assert page.url.startswith(site.url)  # HTTPS throughout, never sent elsewhere

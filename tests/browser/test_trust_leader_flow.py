@@ -111,6 +111,7 @@ def test_trust_leader_works_a_case_with_the_reporter(site, leader, open_page, pa
     reporter.get_by_role("button", name="Open").click()
     assert MESSAGE in reporter.locator(".thread").inner_text()
     reporter.get_by_label("Write to your Trust Leader").fill(REPLY)
+    reporter.get_by_role("button", name="Preview message").click()
     reporter.get_by_role("button", name="Send message").click()
     assert REPLY in reporter.locator(".thread").inner_text()
 

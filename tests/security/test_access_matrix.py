@@ -212,6 +212,11 @@ MATRIX: dict[tuple[str, str], Call] = {
         receipt_holder(200),
         form=lambda ctx: {"receipt": ctx.held_receipt, "body": "Thank you, Friday works."},
     ),
+    ("POST", "/follow-up/reply/preview"): Call(
+        "/follow-up/reply/preview",
+        receipt_holder(200),
+        form=lambda ctx: {"receipt": ctx.held_receipt, "body": "Thank you, Friday works."},
+    ),
     ("GET", "/healthz"): Call("/healthz", everyone(200)),
     ("GET", "/readyz"): Call("/readyz", everyone(200)),
     ("GET", "/static/<path:filename>"): Call("/static/css/defuse.css", everyone(200)),
