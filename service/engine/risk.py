@@ -14,7 +14,8 @@ How the score is made (every knob is in ScoreTuning, LevelThresholds or `hotspot
 3. ``raw_score = logistic(intercept + base + rule_weight * sum(hand-set weights))``.
 4. Hotspot. When several reports concern the same org unit within the window (the caller
    decides and passes ``hotspot=True``), ``hotspot_boost`` is added to the score, which is
-   then clipped to [0, 1].
+   then clipped to [0, 1] and kept below the critical threshold (a busy unit never pages the
+   on-call lead by itself).
 5. Level. The highest of: the level the score reaches under LevelThresholds (chosen on
    validation data at training time and stored with the model), and every ``min_level``
    forced by a fired rule (safety rules force "critical"). When a rule forces a level above
@@ -149,6 +150,15 @@ class RiskEngine:
         self.hotspot_boost = float(hotspot_boost)
         self.tuning = tuning or ScoreTuning()
 
+    def _with_hotspot(self, raw_score: float) -> float:
+        """A hotspot raises the score by `hotspot_boost`, but never into critical: critical
+        pages the on-call lead, and a busy unit is an aggregate signal, not one person's
+        emergency (a safety rule or the report's own score still reaches it)."""
+        boosted = min(1.0, raw_score + self.hotspot_boost)
+        if raw_score < self.thresholds.critical:
+            boosted = min(boosted, _stays_below(self.thresholds.critical))
+        return max(boosted, raw_score)
+
     @property
     def model_version(self) -> str | None:
         return None if self.model is None else str(self.model.version)
@@ -200,7 +210,7 @@ class RiskEngine:
         log_odds = tuning.intercept + base_log_odds + tuning.rule_weight * hand_set_total
         raw_score = logistic(log_odds)
 
-        score = min(1.0, raw_score + self.hotspot_boost) if hotspot else raw_score
+        score = self._with_hotspot(raw_score) if hotspot else raw_score
         # Rounded before the level is read, so the stored score and level never disagree.
         score = _round(score)
         score_level = self.thresholds.level_for(score)
@@ -254,6 +264,11 @@ class RiskEngine:
             rule_pack_version=self.rules.version,
             model_version=self.model_version,
         )
+
+
+def _stays_below(limit: float) -> float:
+    """The highest stored (rounded) score still below `limit`."""
+    return math.floor(limit * 10**_DECIMALS - 1) / 10**_DECIMALS
 
 
 def _model_part(prediction: ModelPrediction | None, version: str | None) -> dict[str, Any] | None:

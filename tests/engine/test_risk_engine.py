@@ -301,3 +301,19 @@ def test_assess_many_uses_batch_prediction(shipped_rules: RuleSet) -> None:
     results = RiskEngine(shipped_rules, model).assess_many([facts("a"), facts("b")])
     assert model.batches == [2] and model.calls == 0
     assert len(results) == 2
+
+
+def test_a_hotspot_never_lifts_a_report_into_critical(shipped_rules: RuleSet) -> None:
+    """Critical pages the on-call lead: a busy unit raises scores up to just below it."""
+    thresholds = LevelThresholds(moderate=0.3, high=0.6, critical=0.9)
+    engine = RiskEngine(shipped_rules, FakeModel(0.85), thresholds)
+    near = engine.assess(facts("x"), hotspot=True)
+    assert near.level == "high" and near.score == 0.8999
+    below = RiskEngine(shipped_rules, FakeModel(0.75), thresholds).assess(facts("x"), hotspot=True)
+    assert below.score == pytest.approx(0.85, abs=1e-4)  # the full boost where it stays below
+    already = RiskEngine(shipped_rules, FakeModel(0.92), thresholds).assess(
+        facts("x"), hotspot=True
+    )
+    assert already.level == "critical" and already.score == pytest.approx(1.0, abs=0.03)
+    forced = engine.assess(facts("He threatened to kill me in the car park."), hotspot=True)
+    assert forced.level == "critical"  # safety rules still force it
