@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,10 +255,9 @@ def _critical_rate(inputs: CardInputs, thresholds: Mapping[str, float]) -> list[
 
 def _rule_table(inputs: CardInputs) -> list[str]:
     fitted = inputs.model.rule_weights
-    fired = {rule: 0 for rule in fitted}
-    for report in inputs.reports:
-        for hit in inputs.rules.evaluate(report.facts):
-            fired[hit.rule_id] = fired.get(hit.rule_id, 0) + 1
+    fired = Counter(
+        hit.rule_id for report in inputs.reports for hit in inputs.rules.evaluate(report.facts)
+    )
     rows = [
         "| rule | title | fired on (training) | fitted weight | YAML weight |",
         "|---|---|---|---|---|",
@@ -265,7 +265,7 @@ def _rule_table(inputs: CardInputs) -> list[str]:
     for rule in sorted(inputs.rules.rules, key=lambda r: r.id):
         weight = fitted.get(rule.id)
         rows.append(
-            f"| `{rule.id}` | {rule.title} | {fired.get(rule.id, 0)} "
+            f"| `{rule.id}` | {rule.title} | {fired[rule.id]} "
             f"| {'—' if weight is None else f'{weight:+.2f}'} | {rule.weight:+.2f} |"
         )
     return rows

@@ -65,10 +65,8 @@ from service.classifier.data import (
 )
 from service.classifier.evaluate import EvaluationResult, evaluate_reports, without_answers
 from service.classifier.features import (
-    CHARS,
     FIELDS,
     RULES,
-    WORDS,
     FeatureConfig,
     build_feature_transformer,
     feature_frame,
@@ -197,7 +195,8 @@ def train_model(
     thresholds = choose_thresholds(real.y, oof, settings)
 
     training = real.plus(synthetic) if best.synthetic and synthetic else real
-    pipeline = fit_pipeline(training, best.c, features, _calibration_folds(training, settings))
+    calibration_folds = _grouped_splits(training, settings.cv_folds, settings.random_state)
+    pipeline = fit_pipeline(training, best.c, features, calibration_folds)
     _plain_vocabularies(pipeline.named_steps["features"])
     model_version = f"{MODEL_NAME}/{version}"
     provisional = {"level_thresholds": asdict(thresholds)}
@@ -333,7 +332,8 @@ def out_of_fold(
         train = real.take(train_index)
         if synthetic is not None:
             train = train.plus(synthetic)
-        inner = _calibration_folds(train, TrainSettings(cv_folds=3))
+        # Calibration inside each training part, on 3 grouped folds of it.
+        inner = _grouped_splits(train, 3, random_state=0)
         pipeline = fit_pipeline(train, c, features, inner)
         test = real.take(test_index)
         oof[test_index] = pipeline.predict_proba(test.frame())[:, 1]
@@ -399,11 +399,18 @@ def predict_probabilities(
     return pipeline.predict_proba(feature_frame(facts, fired_rules))[:, 1]
 
 
+def _grouped_splits(
+    corpus: _Corpus, n_splits: int, random_state: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds that keep each group (source domain) whole."""
+    splits = max(2, min(n_splits, len(set(corpus.groups))))
+    splitter = StratifiedGroupKFold(splits, shuffle=True, random_state=random_state)
+    return list(splitter.split(np.zeros(len(corpus.y)), corpus.y, corpus.groups))
+
+
 def _grouped_folds(corpus: _Corpus, settings: TrainSettings) -> list[tuple[np.ndarray, np.ndarray]]:
-    n_groups = len(set(corpus.groups))
-    splits = max(2, min(settings.cv_folds, n_groups))
-    splitter = StratifiedGroupKFold(splits, shuffle=True, random_state=settings.random_state)
-    folds = list(splitter.split(np.zeros(len(corpus.y)), corpus.y, corpus.groups))
+    """The cross-validation folds every choice is scored on; each must hold both classes."""
+    folds = _grouped_splits(corpus, settings.cv_folds, settings.random_state)
     for _, test_index in folds:
         if len(set(corpus.y[test_index])) < 2:
             raise DataFileError(
@@ -412,22 +419,11 @@ def _grouped_folds(corpus: _Corpus, settings: TrainSettings) -> list[tuple[np.nd
     return folds
 
 
-def _calibration_folds(
-    corpus: _Corpus, settings: TrainSettings
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Grouped folds for the sigmoid calibration, so it is fitted on scores of unseen domains."""
-    splits = max(2, min(settings.cv_folds, len(set(corpus.groups))))
-    splitter = StratifiedGroupKFold(splits, shuffle=True, random_state=settings.random_state)
-    return list(splitter.split(np.zeros(len(corpus.y)), corpus.y, corpus.groups))
-
-
 def _block_scale(transformer: Any, fields_weight: float, rules_weight: float) -> sp.spmatrix:
     blocks = transformer.output_indices_
     weights = np.ones(blocks[RULES].stop, dtype=np.float32)
-    weights[blocks[FIELDS]] = fields_weight
+    weights[blocks[FIELDS]] = fields_weight  # the text blocks keep weight 1
     weights[blocks[RULES]] = rules_weight
-    for name in (WORDS, CHARS):
-        weights[blocks[name]] = 1.0
     return sp.diags(weights)
 
 
