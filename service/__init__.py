@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _configure_sessions(app, queue.get_redis(app))
     extensions.server_sessions.init_app(app)
 
-    from service import api, auth, health, sso
+    from service import api, auth, health, input_guard, sso
     from service.admin import views as admin_views
     from service.analytics import views as analytics_views
     from service.cases import views as case_views
@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(analytics_views.bp)
     app.register_blueprint(health.bp)
     api.init_app(app)
+    # After the API's body check (a body that is not JSON gets its 415 or 400 first).
+    input_guard.init_app(app)
     errors.init_app(app)
 
     from service.cli import register_commands

@@ -1,10 +1,17 @@
 """argon2id hashing for every staff secret we must check but never keep: passwords and
-second-factor recovery codes. One hasher, so tests can swap in a cheap one in one place."""
+second-factor recovery codes. One hasher, so tests can swap in a cheap one in one place.
+
+And the one strength rule for a new password, wherever it is set (admin page, CLI): at least
+MIN_PASSWORD_LENGTH characters and a zxcvbn score of at least MIN_STRENGTH, so common and
+guessable passwords (`password1234`, twelve spaces, the account's own email) are refused."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -26,3 +33,29 @@ def verify_secret(stored_hash: str, secret: str) -> bool:
 
 def needs_rehash(stored_hash: str) -> bool:
     return hasher.check_needs_rehash(stored_hash)
+
+
+MIN_PASSWORD_LENGTH = 12
+# zxcvbn's scale: 3 is "safely unguessable: moderate protection from an offline slow-hash
+# attack" (under 10^10 guesses would not find it), which argon2id makes the case here.
+MIN_STRENGTH = 3
+# zxcvbn refuses longer input (its matching grows fast with length); the first 72 characters
+# of a password that long decide its strength anyway.
+_ZXCVBN_MAX = 72
+
+
+def password_problem(password: str, context: Iterable[str] = ()) -> str | None:
+    """Why this password may not be set, as a sentence for the form; None if it may.
+    `context` is what an attacker would try first (the account's email, its name)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    items = [item.lower() for item in context if item]
+    parts = [part for item in items for part in item.replace("@", " ").replace(".", " ").split()]
+    result = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=[*items, *parts, "defuse"])
+    if result["score"] >= MIN_STRENGTH:
+        return None
+    warning = result["feedback"].get("warning") or "This password is too easy to guess."
+    return (
+        f"{warning.rstrip('.')}. Choose a longer password that is not a common one, for example "
+        "four or more unrelated words."
+    )

@@ -12,8 +12,6 @@ from service.db.people import CASE_WORKER_ROLES, ROLES
 from service.extensions import db
 from service.vocab import CATEGORIES, LANGUAGES
 
-MIN_PASSWORD_LENGTH = 12
-
 
 class PeopleError(ValueError):
     """A refused account change; `field` names the form field at fault ("_form" if none)."""
@@ -79,8 +77,8 @@ def create_user(
     email = email.strip().lower()
     if "@" not in email:
         raise PeopleError("email must be an email address", "email")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise PeopleError(f"password must be at least {MIN_PASSWORD_LENGTH} characters", "password")
+    if password is not None:
+        check_new_password(password, email, name)
     categories, languages = list(categories), list(languages) or ["en"]
     _check_profile(role, org_unit_id, categories, languages)
     _check_placement(role, org_unit_id, active, None)
@@ -106,6 +104,19 @@ def create_user(
     if commit:
         db.session.commit()
     return user
+
+
+def check_new_password(password: str, email: str, name: str = "") -> None:
+    problem = passwords.password_problem(password, (email, name))
+    if problem:
+        raise PeopleError(problem, "password")
+
+
+def set_password(user: User, password: str) -> None:
+    """An admin's reset: checked like any new password; ends the account's sessions. The
+    caller commits."""
+    check_new_password(password, user.email, user.name)
+    update_profile(user, password_hash=passwords.hash_secret(password))
 
 
 def edit_profile(user: User, profile: dict[str, object]) -> dict[str, object]:

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from service.db.org import NAME_MAX
 from service.db.people import ROLES
 from service.org.csvfile import HEADCOUNT_MAX
-from service.people import MIN_PASSWORD_LENGTH
+from service.schemas.fields import Id, Text
 from service.vocab import CATEGORIES, LANGUAGES
 
 CAPACITY_MAX = 100
@@ -22,9 +22,9 @@ def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
 
 
 class ProfileFormSchema(Schema):
-    name = fields.String(load_default="", validate=validate.Length(max=200))
+    name = Text(load_default="", validate=validate.Length(max=200))
     role = fields.String(required=True, validate=_one_of(ROLES))
-    org_unit_id = fields.Integer(load_default=None, allow_none=True)
+    org_unit_id = Id(load_default=None, allow_none=True, error="Choose an org unit from the list.")
     languages = fields.List(
         fields.String(validate=_one_of(LANGUAGES)),
         load_default=list,
@@ -77,13 +77,8 @@ class EditFormSchema(ProfileFormSchema):
 class CreateFormSchema(ProfileFormSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     # Blank (None) only makes sense with single sign-on; the view decides.
-    password = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(
-            min=MIN_PASSWORD_LENGTH, error=f"Use at least {MIN_PASSWORD_LENGTH} characters."
-        ),
-    )
+    # Its strength is checked where every new password is (service.people), with the email.
+    password = fields.String(load_default=None, allow_none=True)
 
     def extra_form_fields(self) -> tuple[str, ...]:
         return ("email", "password")
@@ -95,23 +90,26 @@ class CreateFormSchema(ProfileFormSchema):
         return value.strip().lower() if name == "email" else value
 
 
-class PasswordFormSchema(Schema):
-    password = fields.String(
-        required=True,
-        validate=validate.Length(
-            min=MIN_PASSWORD_LENGTH, error=f"Use at least {MIN_PASSWORD_LENGTH} characters."
-        ),
+class TokenFormSchema(Schema):
+    label = Text(
+        load_default="", validate=validate.Length(max=100, error="At most 100 characters.")
     )
+
+    @pre_load
+    def _from_form(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, MultiDict):
+            return {"label": (data.get("label") or "").strip()}
+        return data
 
 
 class UnitFormSchema(Schema):
     """An org unit as an admin edits it (the fields an import sets, and the HR flag)."""
 
-    name = fields.String(
+    name = Text(
         required=True,
         validate=validate.Length(min=1, max=NAME_MAX, error=f"Enter 1 to {NAME_MAX} characters."),
     )
-    parent_id = fields.Integer(load_default=None, allow_none=True)
+    parent_id = Id(load_default=None, allow_none=True, error="Choose a unit from the list.")
     headcount = fields.Integer(
         load_default=None,
         allow_none=True,

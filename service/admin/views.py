@@ -28,10 +28,10 @@ from werkzeug.datastructures import MultiDict
 from service import second_factor
 from service.admin import forms, jobs
 from service.audit import record
-from service.auth import hash_password, new_api_token, roles_required
+from service.auth import new_api_token, roles_required
 from service.cases.display import when
-from service.cases.service import MAX_ID
 from service.db import ApiToken, AuditEvent, Case, Notification, OrgUnit, User, utcnow
+from service.db.base import MAX_ID
 from service.db.cases import OPEN_STATUSES
 from service.db.people import CASE_WORKER_ROLES, ROLES
 from service.drift import drift_report
@@ -49,7 +49,7 @@ from service.people import (
     create_user,
     edit_profile,
     revoke_api_tokens,
-    update_profile,
+    set_password,
 )
 from service.routing.service import unroutable_staff
 from service.vocab import CATEGORIES, LANGUAGES
@@ -322,10 +322,10 @@ def edit_user(user_id: int):  # type: ignore[no-untyped-def]
 def reset_password(user_id: int):  # type: ignore[no-untyped-def]
     user = _user_or_404(user_id)
     try:
-        data = forms.PasswordFormSchema().load({"password": request.form.get("password", "")})
-    except ValidationError as error:
-        return _render_edit(user, forms.field_messages(error), status=422)
-    update_profile(user, password_hash=hash_password(data["password"]))
+        set_password(user, request.form.get("password", ""))
+    except PeopleError as error:
+        db.session.rollback()
+        return _render_edit(user, {error.field: [str(error)]}, status=422)
     # A reset usually means the account may be in someone else's hands: its tokens go too,
     # unless the admin ticks "keep API tokens" (say, for a reset the owner asked for).
     revoked = 0 if request.form.get("keep_tokens") else revoke_api_tokens(user)
@@ -355,7 +355,10 @@ def reset_second_factor(user_id: int):  # type: ignore[no-untyped-def]
 @roles_required("admin")
 def create_token(user_id: int):  # type: ignore[no-untyped-def]
     user = _user_or_404(user_id)
-    label = (request.form.get("label") or "").strip()[:100]
+    try:
+        label = forms.TokenFormSchema().load(request.form)["label"]  # type: ignore[arg-type]
+    except ValidationError as error:
+        return _render_edit(user, forms.field_messages(error), status=422)
     token = new_api_token(user, label)
     db.session.flush()
     record("token.created", target_user=user.id)

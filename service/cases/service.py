@@ -21,6 +21,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from service.audit import record
 from service.db import Case, GuideTick, Message, Note, Report, User, utcnow
+from service.db.base import MAX_ID
 from service.db.cases import ESCALATED_OUTCOMES, OPEN_STATUSES, OUTCOMES, RESOLUTIONS, STATUSES
 from service.db.people import CASE_WORKER_ROLES
 from service.extensions import db
@@ -61,7 +62,6 @@ OUTCOME_LABELS: dict[str, str] = {
 }
 
 BODY_MAX = 5000
-MAX_ID = 2**31 - 1  # ids are 32-bit: a larger number in a URL names no case (and no 500)
 
 
 class WorkflowError(ValueError):

@@ -6,7 +6,11 @@ from datetime import UTC, datetime
 
 from service.extensions import Base
 
-__all__ = ["Base", "utcnow", "to_hour", "to_day", "this_hour"]
+__all__ = ["Base", "MAX_ID", "utcnow", "to_hour", "to_day", "this_hour"]
+
+# Ids are 32-bit integers: a larger number from a URL or a form names nothing (and must never
+# reach PostgreSQL, which fails on it).
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:

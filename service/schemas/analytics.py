@@ -8,6 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from service.analytics.cube import ALL
 from service.analytics.periods import KINDS
+from service.schemas.fields import Id
 from service.vocab import CATEGORIES
 
 
@@ -45,8 +46,7 @@ class AnalyticsQuerySchema(Schema):
         validate=validate.Range(min=0, max=20),
         metadata={"description": "Depth of the org tree to group by (0: the top unit)."},
     )
-    unit = fields.Integer(
-        validate=validate.Range(min=1, max=2**31 - 1),
+    unit = Id(
         metadata={"description": "Only this org unit and the units below it."},
     )
     category = fields.String(

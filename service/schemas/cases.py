@@ -14,6 +14,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from service.db.cases import OUTCOMES, RESOLUTIONS, STATUSES
+from service.schemas.fields import Id, Text
 from service.vocab import CATEGORIES, LEVELS
 
 BODY_MAX = 5000
@@ -200,7 +201,7 @@ class BodySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    body = fields.String(
+    body = Text(
         required=True,
         validate=validate.Length(min=1, max=BODY_MAX, error=f"Must be 1 to {BODY_MAX} characters."),
     )
@@ -250,7 +251,7 @@ class StepTickSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    step = fields.String(
+    step = Text(
         required=True,
         validate=validate.Length(min=1, max=80),
         metadata={"description": "A step key from GET .../guide"},
@@ -285,7 +286,7 @@ class AssignSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    assignee = fields.Integer(required=True, strict=True)
+    assignee = Id(required=True, strict=True)
 
 
 class AvailabilitySchema(Schema):

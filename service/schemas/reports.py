@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from service.schemas.fields import Id, Text
 from service.vocab import (
     CATEGORIES,
     DESIRED_OUTCOMES,
@@ -29,15 +30,14 @@ class ReportCreateSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    org_unit = fields.Integer(
+    org_unit = Id(
         required=True,
         strict=True,
-        # Ids are 32-bit in the database: larger numbers are invalid input, not a server error.
-        validate=validate.Range(min=1, max=2**31 - 1, error="Unknown org unit."),
+        error="Unknown org unit.",
         metadata={"description": "id from GET /api/v1/org-units"},
     )
     category = fields.String(required=True, validate=_one_of(CATEGORIES))
-    text = fields.String(
+    text = Text(
         required=True,
         validate=validate.Length(
             min=TEXT_MIN,
@@ -64,7 +64,7 @@ class ReportCreateSchema(Schema):
     )
     urgency = fields.String(load_default="normal", validate=_one_of(URGENCIES))
     language = fields.String(load_default="en", validate=_one_of(LANGUAGES))
-    contact = fields.String(
+    contact = Text(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=CONTACT_MAX),
@@ -90,8 +90,6 @@ class ReportCreateSchema(Schema):
             raise ValidationError(
                 "Leave this empty if the concern was not raised before.", "raised_with"
             )
-        if "\x00" in data.get("text", ""):
-            raise ValidationError("Must not contain NUL characters.", "text")
 
 
 class ReportCreatedSchema(Schema):
@@ -120,7 +118,7 @@ class ReporterReplySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    body = fields.String(
+    body = Text(
         required=True,
         validate=validate.Length(min=1, max=TEXT_MAX, error=f"Must be 1 to {TEXT_MAX} characters."),
     )
