@@ -48,6 +48,7 @@ def register_commands(app: Flask) -> None:
         org,
         relay,
         retention,
+        audit,
     ):
         app.cli.add_command(command)
 
@@ -506,6 +507,32 @@ def model_export_labels(output: Path) -> None:
             file.write(json.dumps(row, ensure_ascii=False) + "\n")
     escalated = sum(1 for row in rows if row["escalated"])
     click.echo(f"wrote {len(rows)} labelled cases ({escalated} escalated) to {output}")
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+
+@click.group()
+def audit() -> None:
+    """The append-only audit log."""
+
+
+@audit.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check the audit log's hash chain from the first event to the last. Prints the last
+    event's hash; exits 1 at the first event that was changed, added or removed."""
+    from service.audit import verify_chain
+
+    result = verify_chain()
+    if result.broken_at is not None:
+        click.echo(
+            f"audit chain BROKEN at event {result.broken_at}: {result.reason} "
+            f"({result.checked} event(s) before it are intact)",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"audit chain intact: {result.checked} event(s); last hash {result.head}")
 
 
 # --- keys and retention -----------------------------------------------------------------------
