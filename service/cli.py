@@ -6,6 +6,7 @@ Commands run inside the app (settings from DEFUSE_* variables). Flask-Migrate pr
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import shutil
@@ -497,15 +498,27 @@ def model_export_labels(output: Path) -> None:
     The file holds scrubbed report text in clear (no ids, contacts or receipts): it is created
     readable by its owner only; keep it inside the models/data folder or delete it after use.
     """
+    from service.audit import record
     from service.cases.labels import export_outcome_labels
 
     rows = export_outcome_labels()
+    escalated = sum(1 for row in rows if row["escalated"])
+    # Audited before the file is written: an export that then fails is still on record, one
+    # that succeeded never missing. Counts and who ran it only, never what the rows say.
+    record(
+        "export.labels",
+        actor_kind="system",
+        rows=len(rows),
+        escalated=escalated,
+        os_user=_os_user(),
+        via="cli",
+    )
+    db.session.commit()
     output.parent.mkdir(parents=True, exist_ok=True)
     output.unlink(missing_ok=True)
     with os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
         for row in rows:
             file.write(json.dumps(row, ensure_ascii=False) + "\n")
-    escalated = sum(1 for row in rows if row["escalated"])
     click.echo(f"wrote {len(rows)} labelled cases ({escalated} escalated) to {output}")
 
 
@@ -533,6 +546,14 @@ def audit_verify() -> None:
         )
         sys.exit(1)
     click.echo(f"audit chain intact: {result.checked} event(s); last hash {result.head}")
+
+
+def _os_user() -> str:
+    """Who ran a command, for the audit log: the account of the shell it ran in."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return f"uid {os.getuid()}"
 
 
 # --- keys and retention -----------------------------------------------------------------------
