@@ -22,6 +22,12 @@ INVISIBLE_MESSAGE = "Must contain visible text, not only spaces or invisible cha
 
 
 class Text(fields.String):
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        rule = "Must show some text: not only spaces, control or zero-width characters."
+        metadata["description"] = f"{metadata.get('description', '')} {rule}".strip()
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
         if unstorable(text):
