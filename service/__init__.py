@@ -80,6 +80,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _configure(app: Flask, settings: Settings) -> None:
+    from service.tasks.queue import client_options
+
     dev_secrets = _development_secrets(app, settings)
     database_url = settings.database_url or f"sqlite:///{Path(app.instance_path) / 'defuse.db'}"
     app.config.update(
@@ -101,9 +103,13 @@ def _configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_NAME="defuse_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_absolute_hours),
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_STORAGE_OPTIONS=client_options(settings.redis_url) if settings.redis_url else {},
         RATELIMIT_ENABLED=settings.rate_limits_enabled,
         RATELIMIT_HEADERS_ENABLED=True,
-        RATELIMIT_SWALLOW_ERRORS=True,  # a Redis outage must not take report intake down
+        # While Redis is unreachable every limit still holds, counted in this process's memory
+        # (per process, so a little looser); errors beyond that never take a page down.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         TESTING=settings.env == "test",
     )
 
