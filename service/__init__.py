@@ -56,6 +56,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     queue.init_app(app)
     _configure_sessions(app, queue.get_redis(app))
     extensions.server_sessions.init_app(app)
+    if queue.get_redis(app) is not None:
+        from service.session_store import RedisSessionsWithFallback
+
+        app.session_interface = RedisSessionsWithFallback(
+            app,
+            queue.get_redis(app),
+            _local_session_files(app),
+            key_prefix=app.config["SESSION_KEY_PREFIX"],
+            permanent=True,
+        )
 
     from service import api, auth, health, sso
     from service.admin import views as admin_views
@@ -118,13 +128,17 @@ def _configure_sessions(app: Flask, redis: Redis | None) -> None:
     """Server-side sessions on the app's Redis; without Redis, in owner-only files in the
     instance folder (shared by the processes of one host)."""
     if redis is not None:
+        # service/session_store.py: files stand in while Redis is unreachable.
         app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis)
     else:
-        directory = Path(app.instance_path) / "sessions"
-        # threshold 0: never evict live sessions to make room; expired ones are removed.
-        store = FileSystemCache(str(directory), threshold=0, mode=0o600)
-        app.config.update(SESSION_TYPE="cachelib", SESSION_CACHELIB=store)
+        app.config.update(SESSION_TYPE="cachelib", SESSION_CACHELIB=_local_session_files(app))
     app.config.update(SESSION_PERMANENT=True, SESSION_KEY_PREFIX="defuse:session:")
+
+
+def _local_session_files(app: Flask) -> FileSystemCache:
+    # threshold 0: never evict live sessions to make room; expired ones are removed.
+    directory = Path(app.instance_path) / "sessions"
+    return FileSystemCache(str(directory), threshold=0, mode=0o600)
 
 
 def _engine_options(database_url: str) -> dict[str, object]:

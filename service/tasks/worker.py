@@ -146,8 +146,9 @@ def run_worker(app: Flask, *, burst: bool = False, with_schedule: bool = True) -
         # scores reports, so the risk engine (rules and classifier) is not loaded here.
         get_guides()
     gc.freeze()  # start-up objects live as long as the worker: keep them out of collections
-    children_die_with_this_process()
     schedule: multiprocessing.Process | None = None
+    if not burst:  # only then are there children: the schedule and RQ's scheduler
+        children_die_with_this_process()
     if with_schedule and not burst:
         schedule = multiprocessing.Process(target=run_schedule, args=(redis_url,), daemon=True)
         schedule.start()
