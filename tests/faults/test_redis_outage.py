@@ -249,6 +249,7 @@ def test_a_submission_answers_within_two_seconds_when_redis_hangs(settings, redi
             until(lambda: relay_outbox() == 3, 15)  # the outbox hands them over later
     finally:
         proxy.close()
+        limiter._storage_dead = False  # the limiter is one object, shared by every app
 
 
 # --- limits hold while Redis is down ------------------------------------------------------------
