@@ -14,7 +14,6 @@ scheduler) die with the worker, however it dies, so a `kill -9` leaves no schedu
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import logging
 import multiprocessing
@@ -74,13 +73,10 @@ def _die_with_parent() -> None:
     """In a freshly forked child: ask the kernel for SIGTERM when the parent dies (Linux), or
     else watch the parent's pid. SIGTERM lets RQ's schedulers stop cleanly."""
     parent = _forking_parent
-    libc_name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
     armed = False
-    if libc_name:
-        try:
-            armed = ctypes.CDLL(libc_name, use_errno=True).prctl(
-                PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0
-            ) == 0
+    if sys.platform.startswith("linux"):
+        try:  # the process's own symbols include libc's prctl
+            armed = ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
         except (OSError, AttributeError):
             armed = False
     if not armed:
