@@ -176,7 +176,7 @@ def test_a_scheduled_run_happens_once_however_many_schedulers_enqueue_it(
     from service.routing import sla
 
     app = make_app(redis_settings)
-    jobs.bind_app(app)
+    monkeypatch.setattr(jobs, "_app", app)  # as the worker binds it; unbound after the test
     runs: list[int] = []
     monkeypatch.setattr(sla, "check_deadlines", lambda: runs.append(1) or {})
     connection = Redis.from_url(redis_settings.redis_url)
