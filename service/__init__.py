@@ -56,6 +56,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     queue.init_app(app)
     _configure_sessions(app, queue.get_redis(app))
     extensions.server_sessions.init_app(app)
+    if queue.get_redis(app) is not None:
+        from service.session_store import RedisSessionsWithFallback
+
+        app.session_interface = RedisSessionsWithFallback(
+            app,
+            queue.get_redis(app),
+            _local_session_files(app),
+            key_prefix=app.config["SESSION_KEY_PREFIX"],
+            permanent=True,
+        )
 
     from service import api, auth, health, input_guard, sso
     from service.admin import views as admin_views
@@ -82,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _configure(app: Flask, settings: Settings) -> None:
+    from service.tasks.queue import client_options
+
     dev_secrets = _development_secrets(app, settings)
     database_url = settings.database_url or f"sqlite:///{Path(app.instance_path) / 'defuse.db'}"
     app.config.update(
@@ -103,9 +115,13 @@ def _configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_NAME="defuse_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_absolute_hours),
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_STORAGE_OPTIONS=client_options(settings.redis_url) if settings.redis_url else {},
         RATELIMIT_ENABLED=settings.rate_limits_enabled,
         RATELIMIT_HEADERS_ENABLED=True,
-        RATELIMIT_SWALLOW_ERRORS=True,  # a Redis outage must not take report intake down
+        # While Redis is unreachable every limit still holds, counted in this process's memory
+        # (per process, so a little looser); errors beyond that never take a page down.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         TESTING=settings.env == "test",
     )
 
@@ -114,13 +130,17 @@ def _configure_sessions(app: Flask, redis: Redis | None) -> None:
     """Server-side sessions on the app's Redis; without Redis, in owner-only files in the
     instance folder (shared by the processes of one host)."""
     if redis is not None:
+        # service/session_store.py: files stand in while Redis is unreachable.
         app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis)
     else:
-        directory = Path(app.instance_path) / "sessions"
-        # threshold 0: never evict live sessions to make room; expired ones are removed.
-        store = FileSystemCache(str(directory), threshold=0, mode=0o600)
-        app.config.update(SESSION_TYPE="cachelib", SESSION_CACHELIB=store)
+        app.config.update(SESSION_TYPE="cachelib", SESSION_CACHELIB=_local_session_files(app))
     app.config.update(SESSION_PERMANENT=True, SESSION_KEY_PREFIX="defuse:session:")
+
+
+def _local_session_files(app: Flask) -> FileSystemCache:
+    # threshold 0: never evict live sessions to make room; expired ones are removed.
+    directory = Path(app.instance_path) / "sessions"
+    return FileSystemCache(str(directory), threshold=0, mode=0o600)
 
 
 def _engine_options(database_url: str) -> dict[str, object]:

@@ -123,6 +123,9 @@ class Settings:
     sla_warning_fraction: float = 0.75
     # A case still pending this long after its job was queued is queued again.
     routing_stuck_seconds: int = 120
+    # With Redis configured, no worker heartbeat for this long makes /readyz report degraded
+    # (and /healthz/worker fail); workers beat every 5 seconds.
+    worker_heartbeat_timeout_seconds: int = 60
     feedback_days: int = 90
     anonymity_k: int = 5
     retention_days: int = 180
@@ -196,6 +199,11 @@ class Settings:
             sla_hours=sla,
             routing_stuck_seconds=_env_int(
                 env, "DEFUSE_ROUTING_STUCK_SECONDS", defaults.routing_stuck_seconds
+            ),
+            worker_heartbeat_timeout_seconds=_env_int(
+                env,
+                "DEFUSE_WORKER_HEARTBEAT_TIMEOUT_SECONDS",
+                defaults.worker_heartbeat_timeout_seconds,
             ),
             feedback_days=_env_int(env, "DEFUSE_FEEDBACK_DAYS", defaults.feedback_days),
             anonymity_k=_env_int(env, "DEFUSE_ANONYMITY_K", defaults.anonymity_k),
@@ -297,6 +305,9 @@ class Settings:
             raise ConfigError("DEFUSE_FEEDBACK_DAYS must be at most 90 (three months)")
         if self.mail_backend not in ("outbox", "smtp"):
             raise ConfigError("DEFUSE_MAIL_BACKEND must be 'outbox' or 'smtp'")
+        # Workers beat every 5 s: a shorter timeout would call a healthy worker missing.
+        if self.worker_heartbeat_timeout_seconds < 15:
+            raise ConfigError("DEFUSE_WORKER_HEARTBEAT_TIMEOUT_SECONDS must be at least 15")
         if self.hotspot_min_reports < 2:
             raise ConfigError("DEFUSE_HOTSPOT_MIN_REPORTS must be at least 2")
         # More hops than there are proxies lets a client choose its own address.

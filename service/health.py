@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.extensions import db, talisman
+from service.tasks.heartbeat import worker_status
 from service.tasks.queue import get_redis
 
 bp = Blueprint("health", __name__)
@@ -27,7 +28,9 @@ def healthz():  # type: ignore[no-untyped-def]
 @bp.get("/readyz")
 @plain_http_allowed
 def readyz():  # type: ignore[no-untyped-def]
-    """The database and (when configured) Redis answer."""
+    """The database and (when configured) Redis answer: 200 "ready", or 503 "unavailable".
+    With no worker heartbeat for a while it is still 200 (this process can take reports,
+    which wait in the outbox) but "degraded", with the worker check saying why."""
     checks: dict[str, str] = {}
     try:
         db.session.execute(text("SELECT 1"))
@@ -45,6 +48,23 @@ def readyz():  # type: ignore[no-untyped-def]
         except RedisError:
             checks["redis"] = "unavailable"
     ready = all(v == "ok" or v.startswith("not configured") for v in checks.values())
-    return jsonify({"status": "ready" if ready else "unavailable", "checks": checks}), (
-        200 if ready else 503
+    status = "ready" if ready else "unavailable"
+    if ready and redis is not None:
+        checks["worker"] = worker_status(redis)
+        if checks["worker"] != "ok":
+            status = "degraded"
+    return jsonify({"status": status, "checks": checks}), (200 if ready else 503)
+
+
+@bp.get("/healthz/worker")
+@plain_http_allowed
+def healthz_worker():  # type: ignore[no-untyped-def]
+    """For monitoring: 200 while some worker beats, 503 when none has for the configured time
+    (or Redis cannot be asked). Without Redis there is no worker to miss: 200."""
+    redis = get_redis()
+    if redis is None:
+        return jsonify({"status": "ok", "worker": "not needed (jobs run in-process)"})
+    status = worker_status(redis)
+    return jsonify({"status": "ok" if status == "ok" else "degraded", "worker": status}), (
+        200 if status == "ok" else 503
     )

@@ -8,15 +8,20 @@ addresses is then slowed to one try per MAX_DELAY_SECONDS per account, while the
 any browser, waits at most that long. (Per-client limits are Flask-Limiter's, in auth.py.)
 
 Counters live in the rate limiter's storage (Redis, or memory), under keyed hashes of the
-account: no email or address is stored.
+account: no email or address is stored. While that storage is unreachable they live in this
+process's memory instead, so an outage never turns the delays off.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app
+from limits.storage import MemoryStorage, Storage
 
 from service.extensions import limiter
 from service.privacy import keyed_hash
@@ -29,6 +34,50 @@ FAILURE_WINDOW_SECONDS = 15 * 60
 # How often an account under attack is written to the audit log: when the delays start, then
 # every this many failures.
 REPORT_EVERY = 10
+# While the shared storage is failing, how long to count in memory before trying it again.
+RETRY_STORAGE_AFTER_SECONDS = 15
+
+T = TypeVar("T")
+
+
+class _MemoryFallback:
+    """Per app: this process's counters while the shared storage is unreachable."""
+
+    def __init__(self) -> None:
+        self.storage = MemoryStorage()
+        self.failed_at: float | None = None
+        self.lock = threading.Lock()
+
+    def should_try_shared(self) -> bool:
+        failed_at = self.failed_at
+        return failed_at is None or time.monotonic() - failed_at > RETRY_STORAGE_AFTER_SECONDS
+
+
+def _fallback() -> _MemoryFallback:
+    # Made on first use, never before a pre-forking server forks.
+    extensions = current_app.extensions
+    if "defuse.sign_in_fallback" not in extensions:
+        extensions.setdefault("defuse.sign_in_fallback", _MemoryFallback())
+    return extensions["defuse.sign_in_fallback"]
+
+
+def _with_storage(operation: Callable[[Storage], T]) -> T:
+    """Run operation on the limiter's storage or, while that is unreachable, on memory."""
+    fallback = _fallback()
+    if fallback.should_try_shared():
+        try:
+            result = operation(limiter.storage)
+        except Exception as error:  # noqa: BLE001 - any storage failure: count in memory
+            log.warning(
+                "sign-in throttle storage unreachable (%s); counting in memory",
+                type(error).__name__,
+            )
+            fallback.failed_at = time.monotonic()
+        else:
+            fallback.failed_at = None
+            return result
+    with fallback.lock:
+        return operation(fallback.storage)
 
 
 def _keys(email: str) -> tuple[str, str]:
@@ -45,13 +94,13 @@ def seconds_to_wait(email: str) -> int:
     if not _enabled():
         return 0
     _, delay_key = _keys(email)
-    try:
-        if limiter.storage.get(delay_key) <= 0:
+
+    def wait(storage: Storage) -> int:
+        if storage.get(delay_key) <= 0:
             return 0
-        return max(1, round(limiter.storage.get_expiry(delay_key) - time.time()))
-    except Exception:  # noqa: BLE001 - a storage outage must not stop staff signing in
-        log.warning("sign-in throttle storage unreachable; not delaying")
-        return 0
+        return max(1, round(storage.get_expiry(delay_key) - time.time()))
+
+    return _with_storage(wait)
 
 
 def delay_after(failures: int) -> int:
@@ -66,15 +115,15 @@ def record_failure(email: str) -> int:
     if not _enabled():
         return 0
     failures_key, delay_key = _keys(email)
-    try:
-        failures = limiter.storage.incr(failures_key, FAILURE_WINDOW_SECONDS)
+
+    def count(storage: Storage) -> int:
+        failures = storage.incr(failures_key, FAILURE_WINDOW_SECONDS)
         delay = delay_after(failures)
         if delay:
-            limiter.storage.incr(delay_key, delay)
-    except Exception:  # noqa: BLE001 - as above
-        log.warning("sign-in throttle storage unreachable; failure not counted")
-        return 0
-    return failures
+            storage.incr(delay_key, delay)
+        return failures
+
+    return _with_storage(count)
 
 
 def under_attack(failures: int) -> bool:
@@ -87,8 +136,9 @@ def under_attack(failures: int) -> bool:
 def record_success(email: str) -> None:
     if not _enabled():
         return
-    try:
+
+    def clear(storage: Storage) -> None:
         for key in _keys(email):
-            limiter.storage.clear(key)
-    except Exception:  # noqa: BLE001 - as above
-        log.warning("sign-in throttle storage unreachable; count not cleared")
+            storage.clear(key)
+
+    _with_storage(clear)

@@ -20,14 +20,24 @@ def _free_port() -> int:
 
 
 class EmbeddedRedis:
+    """`with EmbeddedRedis() as url`; a fault test may also stop() and start() it again on the
+    same port (it keeps nothing: a restart loses every key, as a real crash without
+    persistence would)."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port
+
     def __enter__(self) -> str:
+        return self.start()
+
+    def start(self) -> str:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError(
                 "redis-server is not installed: run scripts/ensure-tools redis-server "
                 "or set DEFUSE_TEST_REDIS_URL"
             )
-        port = _free_port()
+        port = self.port = self.port or _free_port()
         self.process = subprocess.Popen(
             [
                 binary,
@@ -57,6 +67,10 @@ class EmbeddedRedis:
                     raise RuntimeError("the private redis-server did not start") from None
                 time.sleep(0.05)
 
-    def __exit__(self, *_: object) -> None:
+    def stop(self) -> None:
         self.process.terminate()
         self.process.wait(10)
+
+    def __exit__(self, *_: object) -> None:
+        if self.process.poll() is None:
+            self.stop()

@@ -15,6 +15,8 @@ class CuttableProxy:
         self.port = self.listener.getsockname()[1]
         self.up = threading.Event()
         self.up.set()
+        self.answering = threading.Event()  # cleared: a black hole (see black_hole)
+        self.answering.set()
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
         self._stopped = False
@@ -34,6 +36,12 @@ class CuttableProxy:
 
     def restore(self) -> None:
         self.up.set()
+        self.answering.set()
+
+    def black_hole(self) -> None:
+        """Accept connections and swallow what is sent, never answering: a server that hangs.
+        Open connections go silent too."""
+        self.answering.clear()
 
     def close(self) -> None:
         self._stopped = True
@@ -49,6 +57,11 @@ class CuttableProxy:
             if not self.up.is_set():
                 client.close()
                 continue
+            if not self.answering.is_set():
+                with self._lock:
+                    self._connections.append(client)
+                threading.Thread(target=self._swallow, args=(client,), daemon=True).start()
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=2)
             except OSError:
@@ -60,10 +73,18 @@ class CuttableProxy:
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
     @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _swallow(client: socket.socket) -> None:
+        try:
+            while client.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while chunk := source.recv(65536):
-                sink.sendall(chunk)
+                if self.answering.is_set():
+                    sink.sendall(chunk)
         except OSError:
             pass
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -71,6 +72,9 @@ class WorkerProcess:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        # Whatever of its group outlived it (a child of a worker killed alone) goes too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         if not self.log.closed:
             self.log.close()
 

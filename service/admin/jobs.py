@@ -17,6 +17,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
+from service.tasks.heartbeat import worker_status
 from service.tasks.queue import QUEUE_NAMES, get_queue, get_redis
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class FailedJobsReport:
     reachable: bool = True
     jobs: dict[str, list[FailedJob]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    worker: str = "ok"  # "ok", or why no worker seems to be working (heartbeat.worker_status)
 
 
 def error_type(exc_info: str | None) -> str:
@@ -63,7 +65,7 @@ def failed_jobs() -> FailedJobsReport:
     connection = get_redis()
     if connection is None:
         return FailedJobsReport(configured=False)
-    report = FailedJobsReport(configured=True)
+    report = FailedJobsReport(configured=True, worker=worker_status(connection))
     try:
         for name in QUEUE_NAMES:
             registry = _registry(name, connection)

@@ -1,8 +1,14 @@
-"""RQ jobs. Each is thin: it opens an app context and calls the code that does the work."""
+"""RQ jobs. Each is thin: it opens an app context and calls the code that does the work.
+
+The scheduled ones run at most once per interval however many schedulers enqueue them (each
+worker runs one, and a scheduler may briefly outlive its worker): a run first takes a Redis
+lock (SET NX PX) that lasts most of the interval, and a run that finds it taken does nothing.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -12,6 +18,10 @@ from flask import Flask
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 _app: Flask | None = None
+SCHEDULE_LOCK_PREFIX = "defuse:schedule:lock:"
+# A run's lock lasts this share of the interval: long enough that a second scheduler's copy
+# of the same run finds it, short enough that the next run (a little early or late) does not.
+LOCK_SHARE_OF_INTERVAL = 0.9
 
 
 def bind_app(app: Flask) -> None:
@@ -34,6 +44,29 @@ def job(func: F) -> F:
     return run  # type: ignore[return-value]
 
 
+def scheduled(every_seconds: int) -> Callable[[F], F]:
+    """A job the schedule runs every `every_seconds`; inside `@job` (it needs the app)."""
+
+    def decorate(func: F) -> F:
+        @wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            from service.tasks.queue import get_redis
+
+            redis = get_redis()
+            if redis is not None:
+                lock_ms = int(every_seconds * 1000 * LOCK_SHARE_OF_INTERVAL)
+                key = SCHEDULE_LOCK_PREFIX + func.__name__
+                if not redis.set(key, os.getpid(), nx=True, px=lock_ms):
+                    log.info("%s skipped: another scheduler's run holds its lock", func.__name__)
+                    return None
+            return func(*args, **kwargs)
+
+        run.every_seconds = every_seconds  # type: ignore[attr-defined]
+        return run  # type: ignore[return-value]
+
+    return decorate
+
+
 @job
 def route_case_job(case_id: int, routing_round: int) -> str:
     from service.routing.service import route_case
@@ -42,6 +75,7 @@ def route_case_job(case_id: int, routing_round: int) -> str:
 
 
 @job
+@scheduled(every_seconds=5)
 def relay_outbox_job() -> int:
     from service.tasks.relay import relay_outbox
 
@@ -49,6 +83,7 @@ def relay_outbox_job() -> int:
 
 
 @job
+@scheduled(every_seconds=10)
 def requeue_stuck_job() -> int:
     from service.routing.service import requeue_stuck
 
@@ -56,6 +91,7 @@ def requeue_stuck_job() -> int:
 
 
 @job
+@scheduled(every_seconds=60)
 def check_deadlines_job() -> dict[str, int]:
     from service.routing.sla import check_deadlines
 
@@ -63,6 +99,7 @@ def check_deadlines_job() -> dict[str, int]:
 
 
 @job
+@scheduled(every_seconds=6 * 3600)
 def retention_job() -> int:
     from service.retention import purge_expired
 

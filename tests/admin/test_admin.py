@@ -368,3 +368,24 @@ def test_out_of_range_account_ids_are_404(admin, org):
     page = f"/admin/users/{org.staff['leader'].id}"
     response = post_form(admin, f"{page}/tokens/99999999999999999999/revoke", {}, page=page)
     assert response.status_code == 404
+
+
+def test_jobs_page_says_when_no_worker_is_working(redis_settings, org):  # type: ignore[no-untyped-def]
+    import time
+
+    from redis import Redis
+
+    from service.tasks import heartbeat
+    from tests.conftest import make_app
+
+    app = make_app(redis_settings)
+    with app.app_context():
+        admin = signed_in(app, "admin@demo.defuse")
+        html = text(admin.get("/admin/jobs"))
+        assert "No worker is working: no heartbeat seen" in html
+
+        connection = Redis.from_url(redis_settings.redis_url)
+        heartbeat.beat(connection, "host:1", at=time.time() - 5)
+        html = text(admin.get("/admin/jobs"))
+        assert "No worker is working" not in html and "Queue “routing”" in html
+        connection.close()

@@ -10,6 +10,9 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import pytest
+from redis import Redis
+from rq import Worker
+from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
 
 from service.db import AuditEvent, Case, OutboxEntry, Report
@@ -63,6 +66,8 @@ def post_report(client, org, i: int):  # type: ignore[no-untyped-def]
 
 @pytest.mark.worker
 def test_redis_cut_mid_burst_loses_nothing(redis_settings, redis_url, workers):
+    """The network to Redis is cut while a registered worker is busy on a routing job: the
+    worker sees it, outlives it, and every report is stored and routed exactly once."""
     target = urlparse(redis_url)
     proxy = CuttableProxy(target.hostname, target.port)
     try:
@@ -70,19 +75,37 @@ def test_redis_cut_mid_burst_loses_nothing(redis_settings, redis_url, workers):
         app = make_app(proxied)
         with app.app_context():
             org = seed_org()
-            workers.append(WorkerProcess(worker_env(proxied, proxied.redis_url)))
+            worker = WorkerProcess(
+                worker_env(
+                    proxied,
+                    proxied.redis_url,
+                    DEFUSE_TEST_ROUTE_DELAY="0.2",
+                    DEFUSE_ROUTING_STUCK_SECONDS="3",
+                )
+            )
+            workers.append(worker)
+            worker.wait_ready(proxied.redis_url)
             client = app.test_client()
+            direct = Redis.from_url(redis_url)  # past the proxy: the test's own view of Redis
             accepted = 0
             for i in range(BURST):
                 if i == BURST // 3:
+                    # Precondition: a registered worker, busy on a job, when the cut comes.
+                    assert Worker.count(connection=direct) >= 1
+                    until(lambda: StartedJobRegistry("routing", connection=direct).count > 0, 20)
                     proxy.cut()
                 if i == 2 * BURST // 3:
+                    # The fault was seen: the worker lost Redis, and lives on trying again.
+                    until(lambda: "reconnecting in" in worker.output(), 40)
+                    assert worker.process.poll() is None
                     proxy.restore()
                 response = post_report(client, org, i)
                 assert response.status_code == 201  # Redis is never needed to accept a report
                 accepted += 1
             assert stored() == (accepted, accepted, accepted)
-            until(all_routed_once, timeout=60)
+            until(lambda: "worker reconnected to Redis" in worker.output(), 40)
+            until(all_routed_once, timeout=90)
+            assert worker.process.poll() is None, worker.output()[-3000:]
             assert_each_routed_exactly_once()
     finally:
         proxy.close()

@@ -137,7 +137,7 @@ def test_worker_loads_the_guides_before_its_first_job(redis_settings, monkeypatc
     seen_at_start: dict[str, bool] = {}
 
     class RecordingWorker:
-        def __init__(self, queues, connection):  # type: ignore[no-untyped-def]
+        def __init__(self, queues, connection, **options):  # type: ignore[no-untyped-def]
             pass
 
         def work(self, **options):  # type: ignore[no-untyped-def]

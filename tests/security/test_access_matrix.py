@@ -219,6 +219,7 @@ MATRIX: dict[tuple[str, str], Call] = {
     ),
     ("GET", "/healthz"): Call("/healthz", everyone(200)),
     ("GET", "/readyz"): Call("/readyz", everyone(200)),
+    ("GET", "/healthz/worker"): Call("/healthz/worker", everyone(200)),
     ("GET", "/static/<path:filename>"): Call("/static/css/defuse.css", everyone(200)),
     ("GET", "/login"): Call("/login", everyone(200)),
     ("POST", "/login"): Call(
