@@ -49,6 +49,13 @@ def relay_outbox_job() -> int:
 
 
 @job
+def send_notifications_job() -> dict[str, int]:
+    from service.notify import send_notifications
+
+    return send_notifications()
+
+
+@job
 def requeue_stuck_job() -> int:
     from service.routing.service import requeue_stuck
 

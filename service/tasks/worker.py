@@ -32,6 +32,7 @@ Worker = SimpleWorker
 # (job, seconds between runs)
 SCHEDULE = (
     (jobs.relay_outbox_job, 5),
+    (jobs.send_notifications_job, 15),  # pages whose jitter passed; the digest when due
     (jobs.requeue_stuck_job, 10),
     (jobs.check_deadlines_job, 60),
     (jobs.retention_job, 6 * 3600),
@@ -43,7 +44,8 @@ def run_schedule(redis_url: str) -> None:
     while True:
         scheduler = CronScheduler(connection=Redis.from_url(redis_url), name="")
         for func, interval in SCHEDULE:
-            scheduler.register(func, MAINTENANCE_QUEUE, interval=interval, result_ttl=600)
+            # No result kept: a job's record in Redis holds exact times.
+            scheduler.register(func, MAINTENANCE_QUEUE, interval=interval, result_ttl=0)
         try:
             scheduler.start()
             return  # stopped by a signal
@@ -71,7 +73,8 @@ def run_worker(app: Flask, *, burst: bool = False, with_schedule: bool = True) -
         )
         schedule.start()
     try:
-        worker = Worker(list(QUEUE_NAMES), connection=connection)
+        # A job's description names its arguments (a case id), next to the log line's time.
+        worker = Worker(list(QUEUE_NAMES), connection=connection, log_job_description=False)
         worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
     finally:
         if schedule is not None and schedule.is_alive():
