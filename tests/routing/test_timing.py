@@ -370,3 +370,53 @@ def test_a_page_that_cannot_be_sent_joins_the_next_digest(redis_settings, record
         recorder.fail = False
         assert notify.send_digest() >= 1
         assert db.session.get(Notification, page.id).sent_at is not None
+
+
+class FakeSmtp:
+    """smtplib.SMTP's part the backend uses, recording what would be sent."""
+
+    sent: list = []  # type: ignore[type-arg]
+    refuse = False
+
+    def __init__(self, host, port, timeout):  # type: ignore[no-untyped-def]
+        if FakeSmtp.refuse:
+            raise ConnectionRefusedError
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        return self
+
+    def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+        return False
+
+    def starttls(self) -> None:
+        pass
+
+    def send_message(self, message) -> None:  # type: ignore[no-untyped-def]
+        FakeSmtp.sent.append(message)
+
+
+def test_smtp_digest_is_one_email_per_person_with_every_case_link(redis_settings, monkeypatch):
+    monkeypatch.setattr(notify.smtplib, "SMTP", FakeSmtp)
+    FakeSmtp.sent, FakeSmtp.refuse = [], False
+    app = make_app(
+        redis_settings.replace(mail_backend="smtp", digest_minutes=10.0, digest_jitter_minutes=0)
+    )
+    with app.app_context():
+        org = seed_org()
+        leader = org.staff["leader"]
+        notify.notify(leader, "assigned", 7, "A new case has been assigned to you")
+        notify.notify(leader, "message", 9, "There is a new message from the reporter")
+        db.session.commit()
+        assert FakeSmtp.sent == []
+        assert notify.send_digest() == 2
+        (email,) = FakeSmtp.sent
+        assert email["To"] == leader.email and email["Subject"] == "Defuse: 2 updates on your cases"
+        body = email.get_content()
+        assert "/cases/7" in body and "/cases/9" in body
+
+        FakeSmtp.refuse = True
+        failed = notify.notify(leader, "message", 7, "There is a new message from the reporter")
+        db.session.commit()
+        assert notify.send_digest() == 0
+        failed = db.session.get(Notification, failed.id)
+        assert failed.sent_at is None and failed.error == "ConnectionRefusedError"
