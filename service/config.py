@@ -48,6 +48,22 @@ def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _env_window(
+    env: Mapping[str, str], name: str, default: tuple[float, float]
+) -> tuple[float, float]:
+    """A range of minutes written `low,high` (or one number for a fixed value)."""
+    parts = _env_list(env, name, ())
+    if not parts:
+        return default
+    try:
+        numbers = [float(part) for part in parts]
+    except ValueError:
+        raise ConfigError(f"{name} must be minutes as 'low,high', e.g. 1,10") from None
+    if len(numbers) not in (1, 2):
+        raise ConfigError(f"{name} must be minutes as 'low,high', e.g. 1,10")
+    return (numbers[0], numbers[-1])
+
+
 def _env_list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = env.get(name)
     if raw in (None, ""):
@@ -126,6 +142,15 @@ class Settings:
     # With Redis configured, no worker heartbeat for this long makes /readyz report degraded
     # (and /healthz/worker fail); workers beat every 5 seconds.
     worker_heartbeat_timeout_seconds: int = 60
+    # Timing that would link a report to its sender is blurred on purpose. A new case's
+    # routing job waits a random time in this range (minutes) before it is queued; staff
+    # notifications go out as one digest per person every `digest_minutes`, give or take up to
+    # `digest_jitter_minutes` (0: each at once); a page to the leads (a critical case) goes out
+    # a random time in `page_jitter_minutes` after it is raised. Without Redis all go at once.
+    routing_delay_minutes: tuple[float, float] = (1.0, 10.0)
+    digest_minutes: float = 15.0
+    digest_jitter_minutes: float = 5.0
+    page_jitter_minutes: tuple[float, float] = (1.0, 3.0)
     feedback_days: int = 90
     anonymity_k: int = 5
     retention_days: int = 180
@@ -204,6 +229,16 @@ class Settings:
                 env,
                 "DEFUSE_WORKER_HEARTBEAT_TIMEOUT_SECONDS",
                 defaults.worker_heartbeat_timeout_seconds,
+            ),
+            routing_delay_minutes=_env_window(
+                env, "DEFUSE_ROUTING_DELAY_MINUTES", defaults.routing_delay_minutes
+            ),
+            digest_minutes=_env_float(env, "DEFUSE_DIGEST_MINUTES", defaults.digest_minutes),
+            digest_jitter_minutes=_env_float(
+                env, "DEFUSE_DIGEST_JITTER_MINUTES", defaults.digest_jitter_minutes
+            ),
+            page_jitter_minutes=_env_window(
+                env, "DEFUSE_PAGE_JITTER_MINUTES", defaults.page_jitter_minutes
             ),
             feedback_days=_env_int(env, "DEFUSE_FEEDBACK_DAYS", defaults.feedback_days),
             anonymity_k=_env_int(env, "DEFUSE_ANONYMITY_K", defaults.anonymity_k),
@@ -316,7 +351,32 @@ class Settings:
                 "DEFUSE_TRUSTED_PROXIES must be the number of reverse proxies in front of the "
                 "app, from 0 to 5"
             )
+        self._check_timing()
         self._check_sign_in()
+
+    def _check_timing(self) -> None:
+        for name, (low, high) in (
+            ("DEFUSE_ROUTING_DELAY_MINUTES", self.routing_delay_minutes),
+            ("DEFUSE_PAGE_JITTER_MINUTES", self.page_jitter_minutes),
+        ):
+            if not 0 <= low <= high <= 60:
+                raise ConfigError(f"{name} must be 'low,high' with 0 <= low <= high <= 60")
+        if not 0 <= self.digest_minutes <= 240:
+            raise ConfigError("DEFUSE_DIGEST_MINUTES must be between 0 and 240")
+        if not 0 <= self.digest_jitter_minutes <= self.digest_minutes:
+            raise ConfigError(
+                "DEFUSE_DIGEST_JITTER_MINUTES must be between 0 and DEFUSE_DIGEST_MINUTES"
+            )
+        if self.production:
+            # Zero would send staff the moment a report arrives: the timing link this breaks.
+            if self.routing_delay_minutes[1] <= 0:
+                raise ConfigError("DEFUSE_ROUTING_DELAY_MINUTES must not be 0 in production")
+            if self.digest_minutes <= 0:
+                raise ConfigError("DEFUSE_DIGEST_MINUTES must not be 0 in production")
+            if self.page_jitter_minutes[0] < 1:
+                raise ConfigError(
+                    "DEFUSE_PAGE_JITTER_MINUTES must start at 1 minute or more in production"
+                )
 
     def _check_sign_in(self) -> None:
         unknown = set(self.totp_required_roles) - set(STAFF_ROLES)

@@ -55,6 +55,12 @@ def _base_settings(database_url: str) -> Settings:
         encryption_keys=(ENCRYPTION_KEY,),
         hash_key="test-hash-key",
         rate_limits_enabled=False,
+        # Tests route and notify at once; the delayed paths have tests of their own
+        # (tests/routing/test_timing.py).
+        routing_delay_minutes=(0.0, 0.0),
+        digest_minutes=0.0,
+        digest_jitter_minutes=0.0,
+        page_jitter_minutes=(0.0, 0.0),
     )
 
 

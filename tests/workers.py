@@ -20,6 +20,10 @@ from service.extensions import db
 ROOT = str(Path(__file__).resolve().parent.parent)
 
 
+def _window(minutes: tuple[float, float]) -> str:
+    return f"{minutes[0]},{minutes[1]}"
+
+
 def worker_env(settings, redis_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEFUSE_")}
     env.update(
@@ -30,8 +34,13 @@ def worker_env(settings, redis_url: str, **extra: str) -> dict[str, str]:
         DEFUSE_ENCRYPTION_KEYS=",".join(settings.encryption_keys),
         DEFUSE_HASH_KEY=settings.hash_key,
         DEFUSE_RATE_LIMITS_ENABLED="false",
-        **extra,
+        DEFUSE_ROUTING_DELAY_MINUTES=_window(settings.routing_delay_minutes),
+        DEFUSE_ROUTING_STUCK_SECONDS=str(settings.routing_stuck_seconds),
+        DEFUSE_DIGEST_MINUTES=str(settings.digest_minutes),
+        DEFUSE_DIGEST_JITTER_MINUTES=str(settings.digest_jitter_minutes),
+        DEFUSE_PAGE_JITTER_MINUTES=_window(settings.page_jitter_minutes),
     )
+    env.update(extra)
     return env
 
 

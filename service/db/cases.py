@@ -128,6 +128,10 @@ class OutboxEntry(Base):
     routing_round: Mapped[int] = mapped_column(default=0)
     # To the hour: a submission writes the first entry of its case.
     created_at: Mapped[datetime] = mapped_column(DateTime, default=this_hour)
-    # Still exact: requeue_stuck measures from it (see issue 11, part 2 left).
+    # To the hour, when last handed to the queue; NULL while waiting.
     enqueued_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # The one exact time, kept only while the entry is in flight and cleared once its round
+    # is decided: before hand-over, the moment it may go (a random delay after a submission);
+    # after it, the moment the case counts as stuck if still pending, and goes again.
+    relay_after: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -23,6 +23,9 @@ class Notification(Base):
     # Both to the hour: most notifications follow from a submission or a reporter's message.
     created_at: Mapped[datetime] = mapped_column(DateTime, default=this_hour)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Only for a page while it waits: the exact moment (a random jitter after it was raised)
+    # it goes out, cleared once sent. Everything else waits for the next digest.
+    send_after: Mapped[datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(String(300))
 
     recipient: Mapped[User] = relationship()

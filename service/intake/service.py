@@ -12,11 +12,13 @@ from typing import Any
 from flask import current_app
 
 from service.audit import record
-from service.db import Case, Message, OrgUnit, OutboxEntry, Report, to_day, to_hour, utcnow
+from service.db import Case, Message, OrgUnit, Report, to_day, to_hour, utcnow
 from service.extensions import db
+from service.notify import notify_case_activity, page_leads
 from service.privacy import get_scrubber, purpose_key
 from service.privacy.receipts import hash_receipt, new_receipt_code, normalise_receipt
 from service.scoring import score_new_report
+from service.tasks.relay import new_case_entry, relay_outbox_soon
 
 RECEIPT_PURPOSE = "receipt"
 
@@ -97,11 +99,14 @@ def submit_report(data: dict[str, Any]) -> Submission:
     )
     db.session.add(case)
     db.session.flush()
-    outbox_entry = OutboxEntry(job="route_case", case_id=case.id, routing_round=0)
+    outbox_entry = new_case_entry(case.id)
     db.session.add(outbox_entry)
     db.session.flush()
     routing_job = (outbox_entry.id, case.id, 0)  # read now: after the commit it would reload
+    relay_now = outbox_entry.relay_after is None  # else the scheduled relay, after its delay
     record("report.submitted", case_id=case.id, actor_kind="reporter")
+    if report.risk_level == "critical":
+        page_leads(case, "A critical case has come in")
 
     from service.analytics.rollups import count_new_report
 
@@ -109,9 +114,8 @@ def submit_report(data: dict[str, Any]) -> Submission:
     submission = Submission(report_id=report.id, case_id=case.id, receipt=code)
     db.session.commit()
 
-    from service.tasks.relay import relay_outbox_soon
-
-    relay_outbox_soon([routing_job])
+    if relay_now:
+        relay_outbox_soon([routing_job])
     return submission
 
 
@@ -149,9 +153,6 @@ def add_reporter_message(case: Case, body: str) -> Message:
     db.session.add(message)
     record("message.from_reporter", case_id=case.id, actor_kind="reporter")
     db.session.commit()
-
-    from service.notify import notify_case_activity
-
     notify_case_activity(case, "message", "There is a new message from the reporter")
     return message
 

@@ -3,10 +3,14 @@
 Fernet (AES-128-CBC + HMAC-SHA256) from the cryptography library, through a MultiFernet so
 that several keys can be live at once: the first encrypts, all decrypt. That is what lets
 `defuse keys rotate` re-encrypt rows in the background without downtime.
+
+A Fernet token carries the moment it was made, in the clear: ours carry the hour only, as a
+report's text encrypted at submission would otherwise date the submission to the second.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,7 +51,8 @@ class Keyring:
         return self._fernet
 
     def encrypt(self, plaintext: str) -> str:
-        return self.fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
+        this_hour = int(time.time()) // 3600 * 3600
+        return self.fernet.encrypt_at_time(plaintext.encode("utf-8"), this_hour).decode("ascii")
 
     def decrypt(self, token: str) -> str:
         return self.fernet.decrypt(token.encode("ascii")).decode("utf-8")

@@ -114,6 +114,7 @@ def route_case(case_id: int, routing_round: int) -> str:
         return "stale" if db.session.get(Case, case_id) is not None else "missing"
     case = db.session.get(Case, case_id, populate_existing=True)
     assert case is not None  # the UPDATE above just matched it
+    _round_decided(case_id, routing_round)
 
     report = case.report
     previous = case.assignee_id
@@ -164,8 +165,6 @@ def route_case(case_id: int, routing_round: int) -> str:
         )
         notify(assignee, "assigned", case.id, "A new case has been assigned to you")
         outcome = "assigned"
-    if report.risk_level == "critical" and routing_round == 0:
-        _alert_on_call(case)
     db.session.commit()
     # No case id: this line carries a time a reporter caused.
     log.info("a case was routed: %s", outcome)
@@ -180,21 +179,6 @@ def _attach_guide(case: Case) -> None:
     case.guide_version = guide.version
 
 
-def _alert_on_call(case: Case) -> None:
-    on_call = (
-        db.session.execute(
-            db.select(User).where(
-                User.role == "lead", User.active.is_(True), User.on_call.is_(True)
-            )
-        )
-        .scalars()
-        .all()
-        or leads()
-    )
-    for lead in on_call:
-        notify(lead, "critical", case.id, "A critical case has come in")
-
-
 def request_reroute(case: Case, reason: str) -> None:
     """Queue a new routing round (after a breach or a lead's request); the caller commits."""
     db.session.add(OutboxEntry(job="route_case", case_id=case.id, routing_round=case.routing_round))
@@ -202,28 +186,42 @@ def request_reroute(case: Case, reason: str) -> None:
     record("case.reroute_requested", case_id=case.id, reason=reason)
 
 
+def _round_decided(case_id: int, routing_round: int) -> None:
+    """The round's outbox entries are done: drop the one exact time they held."""
+    db.session.execute(
+        db.update(OutboxEntry)
+        .where(OutboxEntry.case_id == case_id, OutboxEntry.routing_round == routing_round)
+        .values(relay_after=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def requeue_stuck() -> int:
     """Cases still pending a while after their job was handed to the queue (a worker killed
-    mid-job, a lost queue) get their outbox entry handed over again."""
+    mid-job, a lost queue) get their outbox entry handed over again. The hand-over time is
+    kept to the hour only, so "a while" is counted from `relay_after`, which the relay sets
+    to DEFUSE_ROUTING_STUCK_SECONDS after hand-over (or this check does, for an entry that
+    has none); entries whose round was decided lose it."""
     stuck_after = timedelta(seconds=current_app.config["DEFUSE"].routing_stuck_seconds)
-    cutoff = utcnow() - stuck_after
-    entries = (
-        db.session.execute(
-            db.select(OutboxEntry)
-            .join(Case, Case.id == OutboxEntry.case_id)
-            .where(
-                OutboxEntry.enqueued_at.is_not(None),
-                OutboxEntry.enqueued_at < cutoff,
-                Case.routing_state == "pending",
-                Case.routing_round == OutboxEntry.routing_round,
-            )
+    now = utcnow()
+    rows = db.session.execute(
+        db.select(OutboxEntry, Case.routing_state, Case.routing_round)
+        .join(Case, Case.id == OutboxEntry.case_id)
+        .where(
+            OutboxEntry.enqueued_at.is_not(None),
+            OutboxEntry.relay_after.is_not(None) | (Case.routing_state == "pending"),
         )
-        .scalars()
-        .all()
-    )
-    for entry in entries:
-        entry.enqueued_at = None
+    ).all()
+    requeued = 0
+    for entry, state, current_round in rows:
+        if state != "pending" or current_round != entry.routing_round:
+            entry.relay_after = None
+        elif entry.relay_after is None:
+            entry.relay_after = now + stuck_after
+        elif entry.relay_after < now:
+            entry.enqueued_at = entry.relay_after = None
+            requeued += 1
     db.session.commit()
-    if entries:
-        log.warning("re-queued %d stuck routing jobs", len(entries))
-    return len(entries)
+    if requeued:
+        log.warning("re-queued %d stuck routing jobs", requeued)
+    return requeued

@@ -83,6 +83,14 @@ def relay_outbox_job() -> int:
 
 
 @job
+@scheduled(every_seconds=15)  # pages whose jitter passed; the digest when due
+def send_notifications_job() -> dict[str, int]:
+    from service.notify import send_notifications
+
+    return send_notifications()
+
+
+@job
 @scheduled(every_seconds=10)
 def requeue_stuck_job() -> int:
     from service.routing.service import requeue_stuck

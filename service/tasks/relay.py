@@ -4,28 +4,66 @@ A report, its case and its outbox entry are committed together, so nothing is lo
 is down at that moment: the entry waits, and the relay (run after each submission and every
 few seconds by the worker's scheduler) hands it over once Redis is back. Without Redis
 configured, the relay runs the job in-process instead.
+
+A new case's entry waits a random delay first (DEFUSE_ROUTING_DELAY_MINUTES), so the moment
+a case reaches a Trust Leader says little about the moment it was sent. Routing jobs leave no
+record in Redis once done: their id names no case, their result is dropped (result_ttl=0), and
+a job that failed for good is kept only briefly (the stuck-case re-queue routes it again).
 """
 
 from __future__ import annotations
 
 import logging
+import random
+from datetime import timedelta
 
+from flask import current_app
 from redis.exceptions import RedisError
 from rq import Retry
 
-from service.db import OutboxEntry, utcnow
+from service.db import OutboxEntry, this_hour, utcnow
 from service.extensions import db
+from service.privacy import keyed_hash
 from service.tasks.queue import ROUTING_QUEUE, get_queue, get_redis
 
 log = logging.getLogger(__name__)
 
 # Back-off between retries of a failed routing job, in seconds.
 RETRY_INTERVALS = [5, 30, 120, 600]
+# How long a routing job that failed for good stays in RQ's failed registry (the admin's
+# failed-jobs page): short, as its record holds exact times; its case, still pending, is
+# handed over again by the stuck-case re-queue.
+ROUTING_FAILURE_TTL = 600
+JOB_ID_PURPOSE = "routing-job"
+# The delay must not be guessable from earlier draws (random's default generator could be).
+_random = random.SystemRandom()
 
 
 def routing_job_id(case_id: int, routing_round: int) -> str:
-    """One job id per case and round: enqueuing the same round twice is harmless."""
-    return f"route_case-{case_id}-{routing_round}"
+    """One job id per case and round, so enqueuing the same round twice replaces the job; a
+    keyed hash, so the id (which RQ logs) names no case."""
+    return "route_case-" + keyed_hash(f"{case_id}:{routing_round}", JOB_ID_PURPOSE)[:24]
+
+
+def routing_delay() -> timedelta:
+    """A random wait within DEFUSE_ROUTING_DELAY_MINUTES; none without Redis, where nothing
+    would come back later to hand the entry over."""
+    if get_redis() is None:
+        return timedelta(0)
+    low, high = current_app.config["DEFUSE"].routing_delay_minutes
+    return timedelta(minutes=_random.uniform(low, high))
+
+
+def new_case_entry(case_id: int) -> OutboxEntry:
+    """The outbox entry of a new case's first routing round, waiting its random delay; the
+    caller adds and commits it, and relays it at once only if `relay_after` is None."""
+    delay = routing_delay()
+    return OutboxEntry(
+        job="route_case",
+        case_id=case_id,
+        routing_round=0,
+        relay_after=utcnow() + delay if delay else None,
+    )
 
 
 def relay_outbox(limit: int = 500) -> int:
@@ -33,7 +71,10 @@ def relay_outbox(limit: int = 500) -> int:
     entries = (
         db.session.execute(
             db.select(OutboxEntry)
-            .where(OutboxEntry.enqueued_at.is_(None))
+            .where(
+                OutboxEntry.enqueued_at.is_(None),
+                OutboxEntry.relay_after.is_(None) | (OutboxEntry.relay_after <= utcnow()),
+            )
             .order_by(OutboxEntry.id)
             .limit(limit)
         )
@@ -51,6 +92,7 @@ def hand_over(pending: list[tuple[int, int, int]]) -> int:
     """Enqueue (entry id, case id, round) routing jobs, or run them here without Redis, and
     mark each entry handed over; stops at the first Redis error. Returns how many went."""
     redis = get_redis()
+    stuck_after = timedelta(seconds=current_app.config["DEFUSE"].routing_stuck_seconds)
     handed = 0
     for entry_id, case_id, routing_round in pending:
         if redis is None:
@@ -65,8 +107,8 @@ def hand_over(pending: list[tuple[int, int, int]]) -> int:
                     routing_round,
                     job_id=routing_job_id(case_id, routing_round),
                     retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-                    result_ttl=3600,
-                    failure_ttl=7 * 24 * 3600,
+                    result_ttl=0,
+                    failure_ttl=ROUTING_FAILURE_TTL,
                 )
             except RedisError as error:
                 log.warning("outbox relay paused, Redis unavailable: %s", type(error).__name__)
@@ -74,7 +116,12 @@ def hand_over(pending: list[tuple[int, int, int]]) -> int:
         db.session.execute(
             db.update(OutboxEntry)
             .where(OutboxEntry.id == entry_id)
-            .values(enqueued_at=utcnow(), attempts=OutboxEntry.attempts + 1)
+            .values(
+                enqueued_at=this_hour(),
+                # In-process the round is decided already; queued, the stuck check starts.
+                relay_after=None if redis is None else utcnow() + stuck_after,
+                attempts=OutboxEntry.attempts + 1,
+            )
         )
         db.session.commit()
         handed += 1

@@ -50,6 +50,7 @@ SCHEDULE = tuple(
     (job, job.every_seconds)  # type: ignore[attr-defined]
     for job in (
         jobs.relay_outbox_job,
+        jobs.send_notifications_job,
         jobs.requeue_stuck_job,
         jobs.check_deadlines_job,
         jobs.retention_job,
@@ -107,7 +108,8 @@ def run_schedule(redis_url: str) -> None:
     while True:
         scheduler = CronScheduler(connection=connect(redis_url), name="")
         for func, interval in SCHEDULE:
-            scheduler.register(func, MAINTENANCE_QUEUE, interval=interval, result_ttl=600)
+            # No result kept: a job's record in Redis holds exact times.
+            scheduler.register(func, MAINTENANCE_QUEUE, interval=interval, result_ttl=0)
         try:
             scheduler.start()
             return  # stopped by a signal
@@ -156,7 +158,11 @@ def run_worker(app: Flask, *, burst: bool = False, with_schedule: bool = True) -
             # A connection of its own: RQ raises its socket timeout above the blocking pop's,
             # which must not slow the app's own client (used by the jobs) down.
             worker = Worker(
-                list(QUEUE_NAMES), connection=connect(redis_url, None), worker_ttl=WORKER_TTL
+                list(QUEUE_NAMES),
+                connection=connect(redis_url, None),
+                worker_ttl=WORKER_TTL,
+                # A job's description names its arguments (a case id), next to the log's time.
+                log_job_description=False,
             )
             heartbeat.working.set()
             try:

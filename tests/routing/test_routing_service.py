@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from service.db import AuditEvent, Case, Notification, OutboxEntry, User, utcnow
 from service.extensions import db
+from service.notify import PAGE_KIND
 from service.routing import service as routing
 from service.routing.service import load_org_tree, request_reroute, route_case
 from service.routing.sla import check_deadlines
@@ -127,12 +128,14 @@ def test_critical_case_alerts_the_on_call_lead_at_once(client, org):
     )
     assert case.report.risk_level == "critical"
     assert case.ack_due_at - case.opened_at == timedelta(hours=4)
-    critical = (
-        db.session.execute(select(Notification).where(Notification.kind == "critical"))
+    pages = (
+        db.session.execute(select(Notification).where(Notification.kind == PAGE_KIND))
         .scalars()
         .all()
     )
-    assert [n.recipient.email for n in critical] == ["lead@demo.defuse"]
+    # Without Redis (no jitter possible) the page goes at once, to the on-call lead only.
+    assert [n.recipient.email for n in pages] == ["lead@demo.defuse"]
+    assert pages[0].sent_at is not None and "critical" in pages[0].body
 
 
 def test_deadline_warning_then_breach_reroutes_to_someone_else(client, org):

@@ -86,17 +86,12 @@ def test_redis_down_at_submit_then_routed_when_it_returns(redis_settings, redis_
 def test_worker_killed_mid_job_then_routed_exactly_once_after_restart(
     redis_settings, redis_url, workers
 ):
+    # The relay that hands the job over (here, the submission's) sets when it counts as stuck.
+    redis_settings = redis_settings.replace(routing_stuck_seconds=2)
     app = make_app(redis_settings)
     with app.app_context():
         org = seed_org()
-        slow = WorkerProcess(
-            worker_env(
-                redis_settings,
-                redis_url,
-                DEFUSE_TEST_ROUTE_DELAY="5",
-                DEFUSE_ROUTING_STUCK_SECONDS="2",
-            )
-        )
+        slow = WorkerProcess(worker_env(redis_settings, redis_url, DEFUSE_TEST_ROUTE_DELAY="5"))
         workers.append(slow)
         slow.wait_ready(redis_url)
         client = app.test_client()
@@ -106,9 +101,7 @@ def test_worker_killed_mid_job_then_routed_exactly_once_after_restart(
         slow.kill()  # SIGKILL, work horse included, in the middle of the job
         assert routing_state(case_id) == "pending"
 
-        workers.append(
-            WorkerProcess(worker_env(redis_settings, redis_url, DEFUSE_ROUTING_STUCK_SECONDS="2"))
-        )
+        workers.append(WorkerProcess(worker_env(redis_settings, redis_url)))
         until(lambda: routing_state(case_id) == "assigned", timeout=40)
         entry = db.session.execute(
             select(OutboxEntry).where(OutboxEntry.case_id == case_id)
