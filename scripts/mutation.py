@@ -67,6 +67,7 @@ MODULES = (
         ("service/analytics/anonymity.py",),
         (
             "tests/analytics/test_anonymity.py",
+            "tests/analytics/test_anonymity_algebra.py",
             "tests/boundaries/test_anonymity_threshold.py",
         ),
         # The linear-programming attack on random cubes takes ~10 s a seed; every surviving
@@ -128,8 +129,19 @@ BY_NAME = {m.name: m for m in MODULES}
 
 # What the copies leave out: environments, caches and other copies.
 IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", ".mutation", "mutants", "instance", "node_modules", "__pycache__",
-    ".pytest_cache", ".hypothesis", ".ruff_cache", "build", "*.egg-info", ".data",
+    ".git",
+    ".venv",
+    ".mutation",
+    "mutants",
+    "instance",
+    "node_modules",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+    "build",
+    "*.egg-info",
+    ".data",
 )
 
 
@@ -180,14 +192,20 @@ def run(module: Module, children: int) -> None:
     # slower and could let one mutant's rows reach another's test.
     env.pop("DEFUSE_TEST_DATABASE_URL", None)
     env.pop("DEFUSE_TEST_REDIS_URL", None)
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 (our own mutmut, fixed arguments)
         [str(mutmut), "run", "--max-children", str(children)], cwd=copy, env=env, check=False
     )
     elapsed = time.monotonic() - started
     (copy / "mutants").mkdir(exist_ok=True)
     (copy / "mutants" / "defuse-run.json").write_text(
-        json.dumps({"seconds": round(elapsed), "children": children, "exit": result.returncode,
-                    "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
+        json.dumps(
+            {
+                "seconds": round(elapsed),
+                "children": children,
+                "exit": result.returncode,
+                "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            }
+        )
     )
 
 
@@ -232,8 +250,11 @@ def report() -> int:
         equivalent = [n for n in survivors if n in known_equivalent]
         alive = [n for n in survivors if n not in known_equivalent]
         unchecked = sum(v == "not checked" for v in verdicts.values())
-        other = sorted(n for n, v in verdicts.items()
-                       if v not in ("killed", "timeout", "survived", "no tests", "not checked"))
+        other = sorted(
+            n
+            for n, v in verdicts.items()
+            if v not in ("killed", "timeout", "survived", "no tests", "not checked")
+        )
         judged = killed + len(alive)  # equivalent mutants cannot be killed, so do not count
         share = killed / judged if judged else 0.0
         if share < TARGET or other or unchecked:
@@ -264,8 +285,11 @@ def report() -> int:
         *rows,
         "",
         f"Target: {TARGET:.0%} killed in each module. "
-        + (f"Below it or not run: {', '.join(below_target)}." if below_target
-           else "Every module reaches it."),
+        + (
+            f"Below it or not run: {', '.join(below_target)}."
+            if below_target
+            else "Every module reaches it."
+        ),
     ]
     if details:
         text += ["", "## Survivors and other verdicts", *details]
@@ -285,7 +309,9 @@ def main() -> int:
     if args.command == "run":
         unknown = set(args.modules) - set(BY_NAME)
         if unknown:
-            parser.error(f"unknown module(s) {', '.join(sorted(unknown))}; known: {', '.join(BY_NAME)}")
+            parser.error(
+                f"unknown module(s) {', '.join(sorted(unknown))}; known: {', '.join(BY_NAME)}"
+            )
         for name in args.modules or list(BY_NAME):
             run(BY_NAME[name], args.children)
         return report()

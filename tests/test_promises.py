@@ -66,9 +66,20 @@ def readme_titles(markdown: str) -> list[tuple[str, str]]:
 def collected(files: set[str]) -> set[str]:
     """Every node id pytest collects from these files (as pytest itself collects them)."""
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         *sorted(files)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *sorted(files),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     ids = {line.strip() for line in result.stdout.splitlines() if "::" in line}
     assert ids, result.stdout + result.stderr

@@ -117,4 +117,3 @@ def test_an_inactive_trust_leader_opens_not_even_their_own(app, org):
 def test_numbers_that_name_no_case(app, org, case_id):
     with pytest.raises(NotFound):
         load_case_for(org.staff["lead"], case_id)
-

@@ -54,8 +54,9 @@ def _waiting_case(org, level: str, due):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("level", LEVELS)
-@pytest.mark.parametrize(("short", "breached"), [(timedelta(0), True), (HOUR, False)],
-                         ids=["exactly", "an-hour-short"])
+@pytest.mark.parametrize(
+    ("short", "breached"), [(timedelta(0), True), (HOUR, False)], ids=["exactly", "an-hour-short"]
+)
 def test_breach_exactly_at_acknowledge_by(app, org, monkeypatch, level, short, breached):
     case = _waiting_case(org, level, NOW)
     freeze(monkeypatch, NOW - short, sla_module)
@@ -78,8 +79,9 @@ def test_breach_exactly_at_acknowledge_by(app, org, monkeypatch, level, short, b
 
 
 @pytest.mark.parametrize("level", LEVELS)
-@pytest.mark.parametrize(("short", "warned"), [(timedelta(0), True), (HOUR, False)],
-                         ids=["exactly", "an-hour-short"])
+@pytest.mark.parametrize(
+    ("short", "warned"), [(timedelta(0), True), (HOUR, False)], ids=["exactly", "an-hour-short"]
+)
 def test_warning_exactly_at_the_warning_time(app, org, monkeypatch, level, short, warned):
     settings = app.config["DEFUSE"]
     sla = timedelta(hours=settings.sla_hours[level])

@@ -79,9 +79,10 @@ def test_keyed_hashes_are_hmac_under_a_key_per_purpose(app):
     raw = app.config["DEFUSE_HASH_KEY"]
     expected_key = hmac.new(raw, b"receipt", hashlib.sha256).digest()
     assert purpose_key("receipt") == expected_key
-    assert keyed_hash("value", "receipt") == hmac.new(
-        expected_key, b"value", hashlib.sha256
-    ).hexdigest()
+    assert (
+        keyed_hash("value", "receipt")
+        == hmac.new(expected_key, b"value", hashlib.sha256).hexdigest()
+    )
     assert keyed_hash("value", "receipt") != keyed_hash("value", "api-token")
     assert keyed_hash("value", "receipt") != keyed_hash("other", "receipt")
 
