@@ -266,6 +266,16 @@ def report() -> int:
         )
         if alive or equivalent or other:
             details.append(f"\n### {module.name}\n")
+            details.append("| file | killed | surviving | not yet run |")
+            details.append("|---|---|---|---|")
+            for source in sorted({n.rsplit(".", 1)[0] for n in verdicts}):
+                mine = {n: v for n, v in verdicts.items() if n.rsplit(".", 1)[0] == source}
+                details.append(
+                    f"| {source} | {sum(v in ('killed', 'timeout') for v in mine.values())} "
+                    f"| {sum(n in alive for n in mine)} "
+                    f"| {sum(v == 'not checked' for v in mine.values())} |"
+                )
+            details.append("")
             details += [f"- {verdicts[n]}: `{n}`" for n in alive]
             details += [f"- equivalent: `{n}` — {known_equivalent[n]}" for n in equivalent]
             details += [f"- {verdicts[n]}: `{n}`" for n in other]
