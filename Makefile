@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint bench worker clean mutation
+.PHONY: run test test-pg install lint bench worker clean mutation
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ test: install
 	$(BIN)/defuse rules test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The suite against the local PostgreSQL and Redis (as CI runs it), in database TEST_DB
+# (default defuse_test, created if missing) and Redis TEST_REDIS_URL (default index 15).
+test-pg: install
+	scripts/ensure-tools chromium redis-server nginx docker-compose node=nodejs npm
+	$(MAKE) --no-print-directory $(OIDC_DIR)/node_modules/.installed
+	scripts/test-pg $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check service tests bench
 	$(BIN)/ruff format --check service tests bench
@@ -51,9 +58,9 @@ $(BIN)/.mutation-installed: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[dev,mutation]'
 	touch $@
 
+# MODULES="privacy routing" runs only those; tests/MUTATION.md is written either way.
 mutation: install $(BIN)/.mutation-installed
-	$(BIN)/mutmut run $(MUTMUT_ARGS)
-	$(BIN)/mutmut results
+	$(BIN)/python scripts/mutation.py run $(MODULES)
 
 $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

@@ -158,9 +158,26 @@ piece_text = st.lists(
 ).map(lambda pairs: "".join(piece + sep for piece, sep in pairs))
 
 
-@PROPERTY_SETTINGS
-@given(st.one_of(piece_text, tricky_text))
-def test_scrubbing_is_idempotent(text: str) -> None:
-    once = SCRUBBER.scrub(text)
-    _assert_well_formed(once)
-    assert SCRUBBER.scrub(once.text) == once
+def test_scrubbing_is_idempotent() -> None:
+    """Idempotence matters where something was scrubbed, and most random text has nothing to
+    scrub: count those examples (and markers already in the input) and require enough."""
+    seen = {"examples": 0, "scrubbed": 0, "several kinds": 0, "markers in the input": 0}
+
+    @settings(PROPERTY_SETTINGS, database=None)
+    @given(st.one_of(piece_text, tricky_text))
+    def check(text: str) -> None:
+        once = SCRUBBER.scrub(text)
+        _assert_well_formed(once)
+        assert SCRUBBER.scrub(once.text) == once
+        seen["examples"] += 1
+        seen["scrubbed"] += once.text != text
+        seen["several kinds"] += len(once.counts) >= 2
+        seen["markers in the input"] += "[" in text and bool(once.counts)
+
+    check()
+    # Counted once: 179 of 300 scrubbed, 123 with several kinds, 95 with markers typed in;
+    # the floors are far below that, so never flaky, and far above zero.
+    assert seen["examples"] >= 250, seen
+    assert seen["scrubbed"] >= 60, seen
+    assert seen["several kinds"] >= 20, seen
+    assert seen["markers in the input"] >= 10, seen

@@ -1,0 +1,125 @@
+"""Every deadline, exactly on it and an hour short: the acknowledge-by and feedback-by times a
+case gets, the warning before acknowledge-by, the breach at it, and 'overdue' in the queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+import service.cases.service as cases_service
+import service.intake.service as intake_service
+import service.routing.sla as sla_module
+from service.cases.service import QueueFilters, list_queue
+from service.db import AuditEvent, Case, Notification
+from service.extensions import db
+from service.routing.sla import check_deadlines
+from tests.boundaries.clock import NOW, freeze
+from tests.cases.support import case_for, submit
+
+HOUR = timedelta(hours=1)
+LEVELS = ["critical", "high", "moderate", "low"]
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_acknowledge_by_is_the_levels_hours_after_the_opening_hour(app, org, monkeypatch, level):
+    settings = app.config["DEFUSE"]
+    monkeypatch.setattr(
+        intake_service, "score_new_report", _scored_as(level, intake_service.score_new_report)
+    )
+    freeze(monkeypatch, NOW + timedelta(minutes=59, seconds=59), intake_service)
+    case, _ = submit(org)
+    assert case.report.risk_level == level
+    assert case.opened_at == NOW  # the hour, not the minute
+    assert case.ack_due_at - case.opened_at == timedelta(hours=settings.sla_hours[level])
+    assert case.feedback_due_at - case.opened_at == timedelta(days=settings.feedback_days)
+
+
+def _scored_as(level, real):  # type: ignore[no-untyped-def]
+    """The real scoring, with its level replaced: each level's deadline must be its own."""
+
+    def score(report):  # type: ignore[no-untyped-def]
+        real(report)
+        report.risk_level = level
+
+    return score
+
+
+def _waiting_case(org, level: str, due):  # type: ignore[no-untyped-def]
+    case = case_for(org, org.staff["leader"], level)
+    case.status, case.ack_due_at, case.breached_at, case.ack_warned_at = "new", due, None, None
+    db.session.commit()
+    return case
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize(
+    ("short", "breached"), [(timedelta(0), True), (HOUR, False)], ids=["exactly", "an-hour-short"]
+)
+def test_breach_exactly_at_acknowledge_by(app, org, monkeypatch, level, short, breached):
+    case = _waiting_case(org, level, NOW)
+    freeze(monkeypatch, NOW - short, sla_module)
+    result = check_deadlines()
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert result["breached"] == int(breached)
+    assert (case.breached_at == NOW) is breached
+    assert (case.breached_at is None) is (not breached)
+    events = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.case_id == case.id)
+    ).all()
+    assert ("case.deadline_breached" in events) is breached
+    lead_breach = db.session.scalars(
+        select(Notification).where(
+            Notification.kind == "breach", Notification.recipient_id == org.staff["lead"].id
+        )
+    ).all()
+    assert bool(lead_breach) is breached
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize(
+    ("short", "warned"), [(timedelta(0), True), (HOUR, False)], ids=["exactly", "an-hour-short"]
+)
+def test_warning_exactly_at_the_warning_time(app, org, monkeypatch, level, short, warned):
+    settings = app.config["DEFUSE"]
+    sla = timedelta(hours=settings.sla_hours[level])
+    due = NOW + sla
+    warn_at = due - sla * (1 - settings.sla_warning_fraction)
+    case = _waiting_case(org, level, due)
+    leader = org.staff["leader"]
+    freeze(monkeypatch, warn_at - short, sla_module)
+    assert check_deadlines() == {"warned": int(warned), "breached": 0}
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert (case.ack_warned_at is not None) is warned
+    notices = db.session.scalars(
+        select(Notification).where(
+            Notification.kind == "deadline", Notification.recipient_id == leader.id
+        )
+    ).all()
+    assert len(notices) == int(warned)
+
+
+@pytest.mark.parametrize(
+    ("status", "field"), [("new", "ack_due_at"), ("acknowledged", "feedback_due_at")]
+)
+@pytest.mark.parametrize(
+    ("past", "overdue"),
+    [(HOUR, True), (timedelta(0), False), (-HOUR, False)],
+    ids=["an-hour-past", "exactly", "an-hour-short"],
+)
+def test_overdue_in_the_queue_only_once_the_deadline_has_passed(
+    app, org, monkeypatch, status, field, past, overdue
+):
+    lead = org.staff["lead"]
+    case = case_for(org, None, "low")
+    case.status = status
+    setattr(case, field, NOW)
+    db.session.commit()
+    freeze(monkeypatch, NOW + past, cases_service)
+    rows, _ = list_queue(lead, QueueFilters(scope="overdue"))
+    assert [row.case.id for row in rows] == ([case.id] if overdue else [])
+    (row,) = [r for r in list_queue(lead, QueueFilters(scope="all"))[0] if r.case.id == case.id]
+    assert row.deadline == NOW and row.overdue is overdue
