@@ -141,10 +141,12 @@ class RegexCondition:
                     break
                 negated = False
                 if self.when_negated is not WhenNegated.COUNT:
-                    token_index = len(tokenize(
-                        normalise(context.text[: found.start()], context.language),
-                        context.language,
-                    ))
+                    token_index = len(
+                        tokenize(
+                            normalise(context.text[: found.start()], context.language),
+                            context.language,
+                        )
+                    )
                     negated = context.negated(token_index)
                 if self.when_negated.accepts(negated):
                     shown = normalise(found.group(0))[:MAX_SHOWN_CHARS]

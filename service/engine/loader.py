@@ -434,9 +434,7 @@ class _PackCompiler:
         lists: dict[str, tuple[int, int | None]] = {}
         for language in words:
             self.language_code(language, f"{path}.words.{language}")
-            list_id = self.term_list(
-                words[language], f"{path}.words.{language}", inflect, language
-            )
+            list_id = self.term_list(words[language], f"{path}.words.{language}", inflect, language)
             except_id = None
             if language in excepts:
                 except_id = self.term_list(
@@ -524,8 +522,7 @@ class _PackCompiler:
                     here = f"{path}.{self.language_code(language, f'{path}.{language}')}"
                     items = self.non_empty_list(items, here)
                     parsed.extend(
-                        self.example(item, f"{here}[{i}]", language)
-                        for i, item in enumerate(items)
+                        self.example(item, f"{here}[{i}]", language) for i, item in enumerate(items)
                     )
                 result.append(tuple(parsed))
                 continue

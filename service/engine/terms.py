@@ -72,9 +72,7 @@ class WordMatcher:
         return token in self.forms
 
 
-def parse_term(
-    term: str, inflect: bool, language: str | None = None
-) -> tuple[WordMatcher, ...]:
+def parse_term(term: str, inflect: bool, language: str | None = None) -> tuple[WordMatcher, ...]:
     """Split a term into word matchers; raises TermSyntaxError with a message for rule authors.
 
     `language` is the list's language (None for a list every report is checked against)."""
