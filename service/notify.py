@@ -14,6 +14,7 @@ from typing import Protocol
 
 from flask import current_app
 
+from service.bidi import neutralise
 from service.db import Case, Notification, User, this_hour
 from service.extensions import db
 
@@ -69,7 +70,9 @@ def notify(recipient: User, kind: str, case_id: int, headline: str) -> Notificat
         recipient_id=recipient.id,
         kind=kind,
         subject=f"Defuse: case {case_id} needs attention",
-        body=f"{headline} on case {case_id}.\n\nOpen it in Defuse: {case_link(case_id)}\n",
+        body=neutralise(
+            f"{headline} on case {case_id}.\n\nOpen it in Defuse: {case_link(case_id)}\n"
+        ),
     )
     notification.recipient = recipient
     db.session.add(notification)

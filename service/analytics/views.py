@@ -16,6 +16,7 @@ from flask import Blueprint, Response, render_template, request
 from marshmallow import ValidationError
 
 from service.analytics import charts, query
+from service.bidi import neutralise
 from service.analytics.cube import ALL, load_tree
 from service.auth import roles_required
 from service.schemas.analytics import AnalyticsQuerySchema
@@ -200,5 +201,7 @@ def export_csv():  # type: ignore[no-untyped-def]
 
 
 def _csv_text(value: str) -> str:
-    """Unit names are typed by admins: never let a spreadsheet read one as a formula."""
+    """Unit names are typed by admins: never let a spreadsheet read one as a formula, nor
+    reorder it with bidirectional controls."""
+    value = neutralise(value)
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

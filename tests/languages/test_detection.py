@@ -27,7 +27,7 @@ def test_a_text_in_the_chosen_language_keeps_it():
 
 
 def test_a_short_text_keeps_the_form_choice():
-    words = "Er schreit ständig".split()
+    words = ["Er", "schreit", "ständig"]
     assert len(words) == MIN_WORDS - 1
     assert choose_language(" ".join(words), "fr").language == "fr"
     assert detect(" ".join(words)) == (None, 0.0)
