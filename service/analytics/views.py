@@ -16,9 +16,9 @@ from flask import Blueprint, Response, render_template, request
 from marshmallow import ValidationError
 
 from service.analytics import charts, query
-from service.bidi import neutralise
 from service.analytics.cube import ALL, load_tree
 from service.auth import roles_required
+from service.bidi import neutralise
 from service.schemas.analytics import AnalyticsQuerySchema
 from service.vocab import CATEGORIES
 
