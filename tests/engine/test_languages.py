@@ -132,7 +132,7 @@ def test_negation_is_read_in_the_report_language(tmp_path):
     )
 
 
-SAFETY_RULES = ("safety-001", "safety-002", "safety-003")
+SAFETY_RULES = ("safety-001", "safety-002", "safety-003", "safety-004")
 
 
 @pytest.mark.parametrize("language", ["en", "de", "fr", "es", "nl", "pl", "it", "pt"])
