@@ -45,7 +45,7 @@ def test_the_case_page_shows_the_account_in_written_order(app, org):
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "lirpa ni esir on" in html
     assert not any(control in html for control in CONTROLS)
-    assert 'id="case-account" dir="auto"' in html
+    assert 'dir="auto" id="case-account"' in html
 
 
 def test_arabic_and_hebrew_accounts_still_display(app, org):
