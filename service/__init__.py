@@ -31,11 +31,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from service import errors, extensions, logs
+    from service import bidi, errors, extensions, logs
     from service.privacy.crypto import keyring
     from service.tasks import queue
 
     logs.init_app(app)
+    bidi.init_app(app)
     keyring.configure(app.config["DEFUSE_ENCRYPTION_KEYS"])
     extensions.db.init_app(app)
     migrations_dir = Path(__file__).parent / "migrations"

@@ -438,6 +438,36 @@ def model_evaluate(data_file: Path | None, without_answers: bool) -> None:
     click.echo(format_report(result))
 
 
+@model.command("evaluate-languages")
+@click.option("--write-card", is_flag=True, help="Rewrite the active model card's section.")
+@with_appcontext
+def model_evaluate_languages(write_card: bool) -> None:
+    """Score the held-out reports of each language (models/data/languages/<code>.jsonl) with
+    the full engine and print the model card's per-language section; --write-card puts it in
+    the active model's MODEL_CARD.md."""
+    from service.classifier.evaluate import (
+        evaluate_languages,
+        language_section,
+        replace_language_section,
+    )
+    from service.classifier.registry import active_model_dir
+    from service.scoring import MODEL_NAME, get_risk_engine
+
+    settings = current_app.config["DEFUSE"]
+    engine = get_risk_engine()
+    section = language_section(
+        evaluate_languages(settings.models_dir / "data" / "languages", engine), engine
+    )
+    click.echo(section, nl=False)
+    if write_card:
+        model_dir = active_model_dir(settings.models_dir, MODEL_NAME)
+        if model_dir is None:
+            raise click.ClickException("no active model to write a card for")
+        card = model_dir / "MODEL_CARD.md"
+        card.write_text(replace_language_section(card.read_text("utf-8"), section), "utf-8")
+        click.echo(f"wrote {card}")
+
+
 @model.command("promote")
 @click.argument("version")
 @with_appcontext

@@ -25,6 +25,7 @@ from typing import Protocol
 
 from flask import current_app
 
+from service.bidi import neutralise
 from service.db import Case, Notification, User, this_hour, utcnow
 from service.extensions import db
 from service.tasks.queue import get_redis
@@ -105,7 +106,9 @@ def _deliver(recipient: User, notifications: Sequence[Notification]) -> bool:
 
 
 def _new(recipient: User, kind: str, case_id: int, subject: str, body: str) -> Notification:
-    notification = Notification(recipient_id=recipient.id, kind=kind, subject=subject, body=body)
+    notification = Notification(
+        recipient_id=recipient.id, kind=kind, subject=subject, body=neutralise(body)
+    )
     notification.recipient = recipient
     db.session.add(notification)
     db.session.flush()

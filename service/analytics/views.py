@@ -19,6 +19,7 @@ from service.analytics import charts, query
 from service.analytics.cube import ALL, load_tree
 from service.audit import record
 from service.auth import roles_required
+from service.bidi import neutralise
 from service.extensions import db
 from service.schemas.analytics import AnalyticsQuerySchema
 from service.vocab import CATEGORIES
@@ -216,5 +217,7 @@ def export_csv():  # type: ignore[no-untyped-def]
 
 
 def _csv_text(value: str) -> str:
-    """Unit names are typed by admins: never let a spreadsheet read one as a formula."""
+    """Unit names are typed by admins: never let a spreadsheet read one as a formula, nor
+    reorder it with bidirectional controls."""
+    value = neutralise(value)
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

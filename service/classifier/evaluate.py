@@ -8,7 +8,7 @@ of a report is always `roc_auc=<value>` so scripts can read it with `tail -n 1`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -166,3 +166,59 @@ def _level_line(name: str, counts: Confusion) -> str:
 
 def _fmt(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.4f}"
+
+
+# Marks the per-language section of a model card, so it can be rewritten in place.
+LANGUAGE_SECTION_START = "<!-- per-language evaluation: start -->"
+LANGUAGE_SECTION_END = "<!-- per-language evaluation: end -->"
+
+
+def evaluate_languages(directory: Path, engine: RiskEngine) -> dict[str, EvaluationResult]:
+    """Each held-out file models/data/languages/<code>.jsonl scored with the full engine."""
+    return {path.stem: evaluate_file(path, engine) for path in sorted(directory.glob("*.jsonl"))}
+
+
+def language_section(results: Mapping[str, EvaluationResult], engine: RiskEngine) -> str:
+    """The model card's per-language section (markdown, between the section markers)."""
+    lines = [
+        LANGUAGE_SECTION_START,
+        "## Reports in other languages",
+        "",
+        "The classifier reads English only. A report in another language is scored with the rules "
+        "alone (their hand-set weights and the prior), and the case page says the score rests on "
+        "fewer signals. Figures on held-out reports written for this purpose "
+        "(`models/data/languages/`, see its data card; evaluation only, nothing was fitted on "
+        "them), with the full engine and rule set "
+        f"`{engine.rules.version}`:",
+        "",
+        "| language | n (escalated) | scored by | ROC AUC [95% bootstrap] | high or above: "
+        "precision / recall | critical: precision / recall |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for language, result in results.items():
+        reads = engine.model is not None and engine.model_reads(
+            ReportFacts(text="", category="other", language=language)
+        )
+        high, critical = result.high_or_above, result.critical
+        lines.append(
+            f"| {language} | {result.n} ({result.positives}) | "
+            f"{'rules and classifier' if reads else 'rules only'} | "
+            f"{_fmt(result.roc_auc)} [{_fmt(result.roc_auc_low)}, {_fmt(result.roc_auc_high)}] | "
+            f"{_fmt(high.precision)} / {_fmt(high.recall)} | "
+            f"{_fmt(critical.precision)} / {_fmt(critical.recall)} |"
+        )
+    lines += [
+        "",
+        "The sets are small (40 reports each) and were written by the team that wrote the "
+        "rules, so these figures are optimistic: read the intervals, not the point values.",
+        LANGUAGE_SECTION_END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def replace_language_section(card: str, section: str) -> str:
+    """The card with its per-language section replaced, or appended when it has none."""
+    start, end = card.find(LANGUAGE_SECTION_START), card.find(LANGUAGE_SECTION_END)
+    if start != -1 and end > start:
+        return card[:start] + section + card[end + len(LANGUAGE_SECTION_END) + 1 :]
+    return card.rstrip("\n") + "\n\n" + section

@@ -57,6 +57,13 @@ class EscalationModel:
         self._explainer = _LinearExplainer(pipeline)
 
     @property
+    def languages(self) -> frozenset[str]:
+        """Languages of the text the model was trained on; models trained before this was
+        recorded were trained on English only."""
+        recorded = self.metadata.get("training_data", {}).get("languages")
+        return frozenset(recorded) if recorded else frozenset({"en"})
+
+    @property
     def rule_weights(self) -> dict[str, float]:
         """Each rule's fitted weight: what its firing adds to the log-odds of escalation."""
         return dict(self._explainer.rule_effects)

@@ -226,6 +226,8 @@ def train_model(
             "synthetic_added": bool(best.synthetic and synthetic),
             "synthetic_n": len(synthetic.y) if synthetic and best.synthetic else 0,
             "synthetic_answer_dropout": settings.synthetic_answer_dropout,
+            # The engine scores other languages with the rules alone (see RiskEngine.assess).
+            "languages": sorted({r.facts.language for r in training.reports}),
         },
         "features": features.as_dict(),
         "classifier": {

@@ -27,7 +27,13 @@ class Report(Base):
     involved: Mapped[list[str]] = mapped_column(JSON, default=list)
     desired_outcome: Mapped[str | None] = mapped_column(String(32))
     urgency: Mapped[str | None] = mapped_column(String(16))
+    # The language the report is scrubbed, scored and routed in: the one detected from the
+    # text when the detector was sure and the form offers it, else the form's choice.
     language: Mapped[str] = mapped_column(String(8), default="en")
+    form_language: Mapped[str | None] = mapped_column(String(8))
+    # What the text reads as (any ISO 639-1 code, e.g. "ru"), or NULL when the detector was
+    # unsure. Staff see it on the case; HR analytics never show it.
+    detected_language: Mapped[str | None] = mapped_column(String(8))
     # Scrubbed account, encrypted; NULL once removed by retention.
     text: Mapped[str | None] = mapped_column(EncryptedText)
     # Which kinds of personal data were redacted and how many: {"name": 2}. Never the values.

@@ -34,10 +34,16 @@ class WhenNegated(Enum):
         return negated is (self is WhenNegated.ONLY)
 
 
+def report_language(facts: ReportFacts) -> str:
+    """The language the report's text is read in; facts may come from anywhere."""
+    language = facts.language
+    return language.casefold() if isinstance(language, str) and language else "en"
+
+
 class MatchContext:
     """One report, tokenised once, with every term hit; shared by all rules."""
 
-    __slots__ = ("facts", "text", "tokens", "term_hits", "_negated")
+    __slots__ = ("facts", "text", "tokens", "term_hits", "language", "_negated")
 
     def __init__(
         self,
@@ -50,6 +56,7 @@ class MatchContext:
         self.text = text
         self.tokens = tokens
         self.term_hits = term_hits
+        self.language = report_language(facts)
         self._negated: dict[int, bool] = {}
 
     def negated(self, token_index: int) -> bool:
@@ -57,7 +64,7 @@ class MatchContext:
         token_index = min(token_index, len(self.tokens))
         known = self._negated.get(token_index)
         if known is None:
-            known = is_negated(self.tokens, token_index)
+            known = is_negated(self.tokens, token_index, language=self.language)
             self._negated[token_index] = known
         return known
 
@@ -80,20 +87,45 @@ class WordsCondition:
     when_negated: WhenNegated
 
     def evaluate(self, context: MatchContext) -> list[str] | None:
-        hits = context.term_hits.get(self.list_id)
-        if not hits:
+        return _words_hold(context, self.list_id, self.except_list_id, self.when_negated)
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageWordsCondition:
+    """`words` given per language: only the list of the report's language is checked, so a
+    German word never fires on an English report, nor the other way round."""
+
+    lists: dict[str, tuple[int, int | None]]  # language -> (list id, except list id)
+    when_negated: WhenNegated
+
+    @property
+    def languages(self) -> frozenset[str]:
+        return frozenset(self.lists)
+
+    def evaluate(self, context: MatchContext) -> list[str] | None:
+        ids = self.lists.get(context.language)
+        if ids is None:
             return None
-        excluded = None
-        if self.except_list_id is not None:
-            excluded = context.term_hits.get(self.except_list_id)
-        matched = []
-        for hit in hits:
-            if excluded and any(x.start < hit.end and hit.start < x.end for x in excluded):
-                continue
-            negated = context.negated(hit.start)
-            if self.when_negated.accepts(negated):
-                matched.append(_label(context.shown(hit), negated))
-        return matched or None
+        return _words_hold(context, ids[0], ids[1], self.when_negated)
+
+
+def _words_hold(
+    context: MatchContext, list_id: int, except_list_id: int | None, when_negated: WhenNegated
+) -> list[str] | None:
+    hits = context.term_hits.get(list_id)
+    if not hits:
+        return None
+    excluded = None
+    if except_list_id is not None:
+        excluded = context.term_hits.get(except_list_id)
+    matched = []
+    for hit in hits:
+        if excluded and any(x.start < hit.end and hit.start < x.end for x in excluded):
+            continue
+        negated = context.negated(hit.start)
+        if when_negated.accepts(negated):
+            matched.append(_label(context.shown(hit), negated))
+    return matched or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +141,12 @@ class RegexCondition:
                     break
                 negated = False
                 if self.when_negated is not WhenNegated.COUNT:
-                    token_index = len(tokenize(normalise(context.text[: found.start()])))
+                    token_index = len(
+                        tokenize(
+                            normalise(context.text[: found.start()], context.language),
+                            context.language,
+                        )
+                    )
                     negated = context.negated(token_index)
                 if self.when_negated.accepts(negated):
                     shown = normalise(found.group(0))[:MAX_SHOWN_CHARS]

@@ -22,6 +22,7 @@ from service.engine.conditions import (
     AnyCondition,
     Condition,
     FieldCondition,
+    LanguageWordsCondition,
     NotCondition,
     RegexCondition,
     WhenNegated,
@@ -30,7 +31,7 @@ from service.engine.conditions import (
 from service.engine.errors import RulePackError
 from service.engine.facts import ReportFacts
 from service.engine.ruleset import STATUSES, Example, Rule, RulePack, RuleSet
-from service.engine.terms import TermIndex, TermSyntaxError, parse_term
+from service.engine.terms import COMPOUNDING_LANGUAGES, TermIndex, TermSyntaxError, parse_term
 from service.vocab import (
     CATEGORIES,
     DESIRED_OUTCOMES,
@@ -43,7 +44,9 @@ from service.vocab import (
 )
 
 PACK_SUFFIXES = (".yaml", ".yml")
-MIN_EXAMPLES = 2  # of each kind, per rule
+MIN_EXAMPLES = 2  # of each kind, per rule, and per language a rule has words in
+# A rule that forces critical (safety) needs more match examples in each of its languages.
+MIN_CRITICAL_MATCH_EXAMPLES = 5
 MAX_CONDITION_DEPTH = 12
 MAX_WEIGHT = 5.0
 MAX_REGEX_LENGTH = 500
@@ -213,6 +216,8 @@ class _PackCompiler:
         self.file = file
         self.index = index
         self.rule_id: str | None = None
+        # Languages the current rule has per-language words in; each needs its own examples.
+        self.rule_languages: set[str] = set()
 
     def fail(self, field: str | None, message: str) -> NoReturn:
         raise RulePackError(self.file, message, rule_id=self.rule_id, field=field)
@@ -312,8 +317,10 @@ class _PackCompiler:
                 self.text(reference, f"references[{i}]")
         if "author" in raw:
             self.text(raw["author"], "author")
+        self.rule_languages = set()
         condition = self.condition(self.required(raw, "condition"), "condition", depth=1)
         match, no_match = self.examples(self.required(raw, "examples"))
+        self.examples_per_language(match, no_match, critical=min_level == "critical")
         return Rule(
             id=rule_id,
             title=title,
@@ -384,26 +391,61 @@ class _PackCompiler:
         options = ", ".join(option.value for option in WhenNegated)
         self.fail(f"{path}.when_negated", f"must be one of {options}")
 
-    def term_list(self, value: object, path: str, inflect: bool) -> int:
+    def term_list(
+        self, value: object, path: str, inflect: bool, language: str | None = None
+    ) -> int:
         parsed = []
         for i, term in enumerate(self.non_empty_list(value, path)):
             text = self.text(term, f"{path}[{i}]")
             try:
-                parsed.append(parse_term(text, inflect))
+                parsed.append(parse_term(text, inflect, language))
             except TermSyntaxError as error:
                 self.fail(f"{path}[{i}]", str(error))
-        return self.index.add_list(parsed)
+        return self.index.add_list(parsed, compounds=language in COMPOUNDING_LANGUAGES)
 
-    def words(self, node: Mapping[Any, Any], path: str) -> WordsCondition:
+    def words(self, node: Mapping[Any, Any], path: str) -> WordsCondition | LanguageWordsCondition:
         inflect = node.get("inflect", True)
         if not isinstance(inflect, bool):
             self.fail(f"{path}.inflect", "must be true or false")
         when_negated = self.when_negated(node, path)
+        if isinstance(node["words"], dict):
+            return self.language_words(node, path, inflect, when_negated)
         list_id = self.term_list(node["words"], f"{path}.words", inflect)
         except_id = None
         if "except" in node:
+            if isinstance(node["except"], dict):
+                self.fail(f"{path}.except", "must be a list when words is a list")
             except_id = self.term_list(node["except"], f"{path}.except", inflect)
         return WordsCondition(list_id, except_id, when_negated)
+
+    def language_code(self, key: object, where: str) -> str:
+        if not isinstance(key, str) or key not in LANGUAGES:
+            self.fail(where, f"must be a language code, one of: {', '.join(LANGUAGES)}")
+        return key
+
+    def language_words(
+        self, node: Mapping[Any, Any], path: str, inflect: bool, when_negated: WhenNegated
+    ) -> LanguageWordsCondition:
+        words, excepts = node["words"], node.get("except", {})
+        if not words:
+            self.fail(f"{path}.words", "must name at least one language")
+        if not isinstance(excepts, dict):
+            self.fail(f"{path}.except", "must be per language (en: [...]) when words is")
+        lists: dict[str, tuple[int, int | None]] = {}
+        for language in words:
+            self.language_code(language, f"{path}.words.{language}")
+            list_id = self.term_list(words[language], f"{path}.words.{language}", inflect, language)
+            except_id = None
+            if language in excepts:
+                except_id = self.term_list(
+                    excepts[language], f"{path}.except.{language}", inflect, language
+                )
+            lists[language] = (list_id, except_id)
+        for language in excepts:
+            if language not in words:
+                self.fail(f"{path}.except.{language}", "has no words list in that language")
+        self.rule_languages.update(lists)
+        return LanguageWordsCondition(lists, when_negated)
 
     def regex(self, node: Mapping[Any, Any], path: str) -> RegexCondition:
         value = node["regex"]
@@ -463,21 +505,60 @@ class _PackCompiler:
     # -- examples -------------------------------------------------------------------------
 
     def examples(self, value: object) -> tuple[tuple[Example, ...], tuple[Example, ...]]:
+        """`match` and `no_match` are lists, or mappings from a language to a list (each
+        example then is in that language)."""
         if not isinstance(value, dict):
             self.fail("examples", "must be a mapping with 'match' and 'no_match' lists")
         self.known_keys(value, {"match", "no_match"}, "examples")
         result = []
         for kind in ("match", "no_match"):
             path = f"examples.{kind}"
-            items = self.non_empty_list(self.required(value, kind, "examples"), path)
+            given = self.required(value, kind, "examples")
+            if isinstance(given, dict):
+                if not given:
+                    self.fail(path, "must name at least one language")
+                parsed: list[Example] = []
+                for language, items in given.items():
+                    here = f"{path}.{self.language_code(language, f'{path}.{language}')}"
+                    items = self.non_empty_list(items, here)
+                    parsed.extend(
+                        self.example(item, f"{here}[{i}]", language) for i, item in enumerate(items)
+                    )
+                result.append(tuple(parsed))
+                continue
+            items = self.non_empty_list(given, path)
             if len(items) < MIN_EXAMPLES:
                 self.fail(path, f"needs at least {MIN_EXAMPLES} examples")
             result.append(tuple(self.example(item, f"{path}[{i}]") for i, item in enumerate(items)))
         return result[0], result[1]
 
-    def example(self, item: object, where: str) -> Example:
+    def examples_per_language(
+        self, match: tuple[Example, ...], no_match: tuple[Example, ...], critical: bool
+    ) -> None:
+        """Every language the rule has words in needs its own match and no-match examples."""
+        languages = self.rule_languages or {"en"}
+        for kind, examples, needed in (
+            ("match", match, MIN_CRITICAL_MATCH_EXAMPLES if critical else MIN_EXAMPLES),
+            ("no_match", no_match, MIN_EXAMPLES),
+        ):
+            counts: dict[str, int] = {}
+            for example in examples:
+                counts[example.facts.language] = counts.get(example.facts.language, 0) + 1
+            for language in sorted(languages):
+                if counts.get(language, 0) < needed:
+                    why = " (the rule forces critical)" if critical and kind == "match" else ""
+                    self.fail(
+                        f"examples.{kind}",
+                        f"needs at least {needed} examples in '{language}'{why}, "
+                        f"has {counts.get(language, 0)}",
+                    )
+
+    def example(self, item: object, where: str, language: str | None = None) -> Example:
         if isinstance(item, str):
-            return Example(ReportFacts(text=self.text(item, where), category="other"), where)
+            facts = ReportFacts(
+                text=self.text(item, where), category="other", language=language or "en"
+            )
+            return Example(facts, where)
         if not isinstance(item, dict):
             self.fail(where, "must be text, or a mapping with 'text' and structured fields")
         self.known_keys(item, {"text", *FIELD_VALUES}, where)
@@ -493,4 +574,8 @@ class _PackCompiler:
                 data[name] = [self.field_value(name, v, f"{where}.{name}") for v in values]
             else:
                 data[name] = self.field_value(name, value, f"{where}.{name}")
+        if language is not None:
+            if data.get("language", language) != language:
+                self.fail(f"{where}.language", f"is listed under '{language}'")
+            data["language"] = language
         return Example(ReportFacts.from_mapping(data), where)

@@ -2,6 +2,11 @@
 
 How the score is made (every knob is in ScoreTuning, LevelThresholds or `hotspot_boost`):
 
+0. Languages. The classifier reads words, so it only scores text in a language it was trained
+   on (the model's `languages`, English for every model so far). For any other language the
+   report is scored as if there were no model: the prior plus every fired rule's hand-set
+   weight, with rules that read that language. The explanation says so under `signals`, and
+   the case page shows that the score rests on fewer signals.
 1. With a model: the classifier's calibrated probability p of escalation. The model was
    trained with the fired rules as features (escalation/3 on), so p already counts every rule
    it knows, each with the weight fitted on labelled reports (shown in the explanation as
@@ -30,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from service.engine.conditions import report_language
 from service.engine.facts import ReportFacts
 from service.engine.rules import RuleHit, RuleSet
 from service.vocab import level_rank
@@ -56,6 +62,11 @@ class RiskModel(Protocol):
     version: str
 
     def predict(self, facts: ReportFacts, fired_rules: Sequence[str] = ()) -> ModelPrediction: ...
+
+
+def model_languages(model: RiskModel) -> frozenset[str]:
+    """The languages a model may score; a model that does not say was trained on English."""
+    return frozenset(getattr(model, "languages", None) or {"en"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,14 +174,18 @@ class RiskEngine:
     def model_version(self) -> str | None:
         return None if self.model is None else str(self.model.version)
 
+    def model_reads(self, facts: ReportFacts) -> bool:
+        """Whether the classifier may score this report: it reads the report's language."""
+        return self.model is not None and report_language(facts) in model_languages(self.model)
+
     def assess(self, facts: ReportFacts, hotspot: bool = False) -> RiskAssessment:
         hits = self.rules.evaluate(facts)
         prediction = (
             self.model.predict(facts, [hit.rule_id for hit in hits])
-            if self.model is not None
+            if self.model is not None and self.model_reads(facts)
             else None
         )
-        return self._combine(hits, prediction, hotspot)
+        return self._combine(hits, prediction, hotspot, facts)
 
     def assess_many(
         self, reports: Sequence[ReportFacts], hotspots: Sequence[bool] | None = None
@@ -181,20 +196,32 @@ class RiskEngine:
         flags = list(hotspots) if hotspots is not None else [False] * len(reports)
         all_hits = [self.rules.evaluate(facts) for facts in reports]
         fired = [[hit.rule_id for hit in hits] for hits in all_hits]
-        predictions: list[ModelPrediction | None]
-        if self.model is None:
-            predictions = [None] * len(reports)
-        elif hasattr(self.model, "predict_many"):
-            predictions = list(self.model.predict_many(list(reports), fired))
-        else:
-            predictions = [self.model.predict(f, r) for f, r in zip(reports, fired, strict=True)]
+        predictions: list[ModelPrediction | None] = [None] * len(reports)
+        readable = [i for i, facts in enumerate(reports) if self.model_reads(facts)]
+        if self.model is not None and readable:
+            chosen = [reports[i] for i in readable]
+            chosen_fired = [fired[i] for i in readable]
+            if hasattr(self.model, "predict_many"):
+                found = list(self.model.predict_many(chosen, chosen_fired))
+            else:
+                found = [
+                    self.model.predict(f, r) for f, r in zip(chosen, chosen_fired, strict=True)
+                ]
+            for i, prediction in zip(readable, found, strict=True):
+                predictions[i] = prediction
         return [
-            self._combine(hits, prediction, flag)
-            for hits, prediction, flag in zip(all_hits, predictions, flags, strict=True)
+            self._combine(hits, prediction, flag, facts)
+            for hits, prediction, flag, facts in zip(
+                all_hits, predictions, flags, reports, strict=True
+            )
         ]
 
     def _combine(
-        self, hits: list[RuleHit], prediction: ModelPrediction | None, hotspot: bool
+        self,
+        hits: list[RuleHit],
+        prediction: ModelPrediction | None,
+        hotspot: bool,
+        facts: ReportFacts | None = None,
     ) -> RiskAssessment:
         tuning = self.tuning
         if prediction is not None:
@@ -256,6 +283,7 @@ class RiskEngine:
             "tuning": asdict(tuning),
             "rule_pack_version": self.rules.version,
             "model_version": self.model_version,
+            "signals": self._signals(facts, prediction),
         }
         return RiskAssessment(
             score=score,
@@ -264,6 +292,19 @@ class RiskEngine:
             rule_pack_version=self.rules.version,
             model_version=self.model_version,
         )
+
+    def _signals(
+        self, facts: ReportFacts | None, prediction: ModelPrediction | None
+    ) -> dict[str, Any]:
+        """What the score rests on: "full" (rules and classifier), or "rules only", with why."""
+        language = report_language(facts) if facts is not None else None
+        if prediction is not None:
+            return {"basis": "rules and classifier", "reduced": False, "language": language}
+        if self.model is None:
+            why = "no classifier is active"
+        else:
+            why = f"the classifier was not trained on '{language}'"
+        return {"basis": "rules only", "reduced": True, "why": why, "language": language}
 
 
 def _stays_below(limit: float) -> float:

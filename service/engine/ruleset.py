@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from service.engine.conditions import Condition, MatchContext
+from service.engine.conditions import Condition, MatchContext, report_language
 from service.engine.facts import ReportFacts
 from service.engine.terms import TermIndex
 from service.engine.text import normalise, tokenize
@@ -107,7 +107,8 @@ class RuleSet:
     def evaluate(self, facts: ReportFacts) -> list[RuleHit]:
         """Every active rule that holds for the report, in pack-file order."""
         text = facts.text if isinstance(facts.text, str) else str(facts.text or "")
-        tokens = tokenize(normalise(text))
+        language = report_language(facts)
+        tokens = tokenize(normalise(text, language), language)
         context = MatchContext(facts, text, tokens, self._term_index.scan(tokens))
         hits = []
         for rule in self._active:

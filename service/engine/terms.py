@@ -11,6 +11,13 @@ simple inflections do not reach.
 Instead of one regular expression per list, all lists go into one index keyed by a phrase's first
 two words: a report is tokenised once and each token costs a dictionary look-up or two, which
 keeps the whole rule set around a millisecond on a 5,000-character report.
+
+A term list may belong to one language (see rules/README.md). Its terms are normalised the way
+that language's reports are (accents folded, German umlauts as ae/oe/ue, French and Italian
+elisions split), the English inflections apply to English and language-neutral lists only, and
+in German and Dutch, which write compounds as one word, a term's first word of at least
+MIN_COMPOUND_TAIL letters also matches as the last part of a compound: "drohung" matches
+"Kuendigungsdrohung", "mobbing*" matches "Dauermobbing".
 """
 
 from __future__ import annotations
@@ -19,12 +26,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from service.engine.text import normalise, tokenize
+
 _VOWELS = frozenset("aeiou")
 _WORD = re.compile(r"\w+(?:'\w+)*\*?")
 _TERM_SEPARATOR = re.compile(r"[\s\-]+")
 MIN_WILDCARD_STEM = 3
 # Short function words that would inflect into real, unrelated words ("as", "ads").
 _NEVER_INFLECT = frozenset({"the", "and", "for", "you", "her", "his", "him", "she", "they", "our"})
+# Languages that glue nouns into compounds, and the shortest head and tail a split may leave.
+COMPOUNDING_LANGUAGES = frozenset({"de", "nl"})
+MIN_COMPOUND_HEAD = 3
+MIN_COMPOUND_TAIL = 5
 
 
 class TermSyntaxError(ValueError):
@@ -59,14 +72,31 @@ class WordMatcher:
         return token in self.forms
 
 
-def parse_term(term: str, inflect: bool) -> tuple[WordMatcher, ...]:
-    """Split a term into word matchers; raises TermSyntaxError with a message for rule authors."""
+def parse_term(term: str, inflect: bool, language: str | None = None) -> tuple[WordMatcher, ...]:
+    """Split a term into word matchers; raises TermSyntaxError with a message for rule authors.
+
+    `language` is the list's language (None for a list every report is checked against)."""
     words = [w for w in _TERM_SEPARATOR.split(term.strip()) if w]
     if not words:
         raise TermSyntaxError("must not be empty")
+    if language is not None and language != "en":
+        # Elisions split as in the report ("d'en" -> "d", "en"); English inflections do not apply.
+        inflect = False
+        words = [
+            piece
+            for raw in words
+            for piece in (
+                tokenize(normalise(raw[:-1], language), language) + ["*"]
+                if raw.endswith("*")
+                else tokenize(normalise(raw, language), language)
+            )
+        ]
+        words = _glue_stars(words)
+        if not words:
+            raise TermSyntaxError(f"'{term}' holds no letters or digits")
     matchers: list[WordMatcher] = []
     for raw in words:
-        word = raw.casefold().replace("\u2019", "'")
+        word = fold_term_word(raw)
         if not _WORD.fullmatch(word):
             raise TermSyntaxError(
                 f"'{raw}' must be letters or digits (an apostrophe inside and one * at the end "
@@ -131,13 +161,29 @@ class TermIndex:
     _list_count: int = 0
     # Token -> plan, filled lazily; report vocabularies are small, so this stays small.
     _cache: dict[str, _TokenPlan] = field(default_factory=dict)
+    # The terms of compounding languages again, looked up on the tails of longer tokens.
+    _compound_tails: TermIndex | None = None
 
     _CACHE_LIMIT = 100_000
 
-    def add_list(self, terms: Iterable[tuple[WordMatcher, ...]]) -> int:
-        """Register a list of parsed terms and return its id."""
+    def add_list(self, terms: Iterable[tuple[WordMatcher, ...]], compounds: bool = False) -> int:
+        """Register a list of parsed terms and return its id. With `compounds`, a term's first
+        word of MIN_COMPOUND_TAIL letters or more also matches the end of a compound."""
+        terms = list(terms)
         list_id = self._list_count
         self._list_count += 1
+        self._register(list_id, terms)
+        if compounds:
+            tails = [m for m in terms if _head_length(m[0]) >= MIN_COMPOUND_TAIL]
+            if tails:
+                if self._compound_tails is None:
+                    self._compound_tails = TermIndex()
+                self._compound_tails._register(list_id, tails)
+                self._compound_tails._cache.clear()
+        self._cache.clear()
+        return list_id
+
+    def _register(self, list_id: int, terms: list[tuple[WordMatcher, ...]]) -> None:
         for matchers in terms:
             first, rest = matchers[0], matchers[1:]
             if first.prefix is not None:
@@ -158,8 +204,6 @@ class TermIndex:
                     entry = _Entry(list_id, rest[1:])
                     for second in rest[0].forms:
                         by_second.setdefault(second, []).append(entry)
-        self._cache.clear()
-        return list_id
 
     def _plan_for(self, token: str) -> _TokenPlan:
         plan = self._cache.get(token)
@@ -175,6 +219,18 @@ class TermIndex:
                     single.update(self._prefix_single.get(stem, ()))
                     general.extend(self._prefix_general.get(stem, ()))
         pairs = self._pairs.get(token)
+        if self._compound_tails is not None:
+            for start in range(MIN_COMPOUND_HEAD, len(token) - MIN_COMPOUND_TAIL + 1):
+                tail = self._compound_tails._plan_for(token[start:])
+                if tail is _NOTHING:
+                    continue
+                single.update(tail.single)
+                general.extend(tail.general)
+                if tail.pairs:
+                    merged = {k: list(v) for k, v in (pairs or {}).items()}
+                    for second, entries in tail.pairs.items():
+                        merged.setdefault(second, []).extend(entries)
+                    pairs = merged
         plan = _TokenPlan(tuple(sorted(single)), pairs, tuple(general))
         if not (plan.single or plan.pairs or plan.general):
             plan = _NOTHING
@@ -209,6 +265,28 @@ class TermIndex:
                     end = start + 1 + len(entry.rest)
                     hits.setdefault(entry.list_id, []).append(TermHit(start, end))
         return hits
+
+
+def _head_length(matcher: WordMatcher) -> int:
+    if matcher.prefix is not None:
+        return len(matcher.prefix)
+    return min((len(form) for form in matcher.forms), default=0)
+
+
+def fold_term_word(raw: str) -> str:
+    """A term's word as report tokens are: casefolded, one apostrophe, accents folded."""
+    return normalise(raw)
+
+
+def _glue_stars(pieces: list[str]) -> list[str]:
+    """Re-attach a trailing "*" that tokenising split off its stem."""
+    glued: list[str] = []
+    for piece in pieces:
+        if piece == "*" and glued:
+            glued[-1] += "*"
+        else:
+            glued.append(piece)
+    return glued
 
 
 def _rest_matches(tokens: list[str], at: int, rest: tuple[WordMatcher, ...]) -> bool:

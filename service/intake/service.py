@@ -13,6 +13,7 @@ from flask import current_app
 
 from service.audit import record
 from service.db import Case, Message, OrgUnit, Report, to_day, to_hour, utcnow
+from service.engine.language import choose_language
 from service.extensions import db
 from service.notify import notify_case_activity, page_leads
 from service.privacy import get_scrubber, purpose_key
@@ -59,13 +60,20 @@ def preview(text: str, language: str = "en"):  # type: ignore[no-untyped-def]
     return get_scrubber().scrub(text, language=language)
 
 
+def report_language(text: str, form_language: str | None) -> str:
+    """The language a new report is scrubbed in: the preview and the stored text agree."""
+    return choose_language(text, form_language).language
+
+
 def submit_report(data: dict[str, Any]) -> Submission:
     """Store a validated report (ReportCreateSchema output). Commits, then hands the routing
     job to the outbox relay; raises UnknownOrgUnit before writing anything."""
     settings = current_app.config["DEFUSE"]
     check_org_unit(data["org_unit"])
 
-    scrubbed = preview(data["text"], language=data.get("language") or "en")
+    # Read from the raw text, before scrubbing: the language decides how names are found.
+    language = choose_language(data["text"], data.get("language"))
+    scrubbed = preview(data["text"], language=language.language)
     contact = data.get("contact")
     code = new_receipt_code()
     report = Report(
@@ -77,7 +85,9 @@ def submit_report(data: dict[str, Any]) -> Submission:
         involved=list(data.get("involved") or []),
         desired_outcome=data.get("desired_outcome"),
         urgency=data.get("urgency") or "normal",
-        language=data.get("language") or "en",
+        language=language.language,
+        form_language=language.form_language,
+        detected_language=language.detected,
         text=scrubbed.text,
         redactions=dict(scrubbed.counts),
         contact=contact or None,

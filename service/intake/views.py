@@ -168,7 +168,8 @@ def preview():  # type: ignore[no-untyped-def]
     data, errors = _validate(request.form)
     if data is None:
         return _render_form(request.form, errors, status=422)
-    scrubbed = service.preview(data["text"], language=data.get("language") or "en")
+    language = service.report_language(data["text"], data.get("language"))
+    scrubbed = service.preview(data["text"], language=language)
     unit = db.session.get(OrgUnit, data["org_unit"])
     return render_template(
         "intake/preview.html",

@@ -194,9 +194,23 @@ _ROLE_NOUNS = _word_set(
     """manager managers boss bosses supervisor supervisors colleague colleagues coworker
     coworkers co-worker co-workers teammate teammates director lead leader head chief ceo
     mentor trainer assistant officer rep representative partner friend senior junior
-    foreman forewoman supervisor deputy coordinator administrator"""
+    foreman forewoman supervisor deputy coordinator administrator
+    chef chefin vorgesetzter vorgesetzte teamleiter teamleiterin kollege kollegin
+    abteilungsleiter abteilungsleiterin schichtleiter schichtleiterin leiter leiterin
+    cheffe responsable directeur directrice collègue supérieur supérieure
+    jefe jefa encargado encargada compañero compañera supervisora director directora
+    baas leidinggevende collega teamleider
+    szef szefowa kierownik kierowniczka przełożony przełożona kolega koleżanka dyrektor
+    dyrektorka capo responsabile direttore direttrice
+    chefe gerente colega encarregado encarregada diretor diretora"""
 )
-_POSSESSIVES = _word_set("my our your his her their this that the a an")
+# Before a capitalised role noun ("Mein Chef Brandstetter", "Mijn Baas Verhoeven").
+_POSSESSIVES = _word_set(
+    """my our your his her their this that the a an
+    mein meine meinem meinen meiner unser unsere der die den dem
+    mon ma notre le la mi nuestro nuestra el mijn onze de het
+    mój moja mojego mojej nasz nasza il mio mia nostro nostra o meu minha nosso nossa"""
+)
 # Verbs that, right after a capitalised word at a sentence start, make it a subject:
 # "Grace said ..." is a person, "Grace under pressure" is not.
 _REPORTING_VERBS = _word_set(
@@ -397,7 +411,7 @@ class Scrubber:
                 continue
             known = word.low in self._parts
             capitalised = word.title or (word.upper and known)
-            if _is_title_cue(cue):
+            if _is_title_cue(cue) or _title_reaches(words, i - 1):
                 # "mrs patel": after a title even a lower-case word is a name, unless it is
                 # an ordinary word ("Dr. will see you").
                 redact[i] = capitalised or (
@@ -410,8 +424,11 @@ class Scrubber:
                 i >= 2 and (words[i - 2].low, cue.low) in _NAMING_PHRASES
             ):
                 redact[i] = True
-            elif cue.low in _ROLE_NOUNS and (
-                not cue.title or (i >= 2 and words[i - 2].low in _POSSESSIVES)
+            elif (
+                cue.low in _ROLE_NOUNS
+                # A full stop after a role noun ends its sentence: "sagt die Teamleiterin. Das".
+                and "." not in text[cue.end : word.start]
+                and (not cue.title or (i >= 2 and words[i - 2].low in _POSSESSIVES))
             ):
                 redact[i] = word.low not in CAPITALISED_WORDS or known
 
@@ -797,6 +814,21 @@ def _followed_by(text: str, words: list[_Word], i: int, followers: frozenset[str
         and words[i + 1].low in followers
         and _spaces_only(text, words[i].end, words[i + 1].start)
     )
+
+
+# Titles written with a dot inside ("Sig.ra", "Dott.ssa") read as two words: the second part.
+_TITLE_ENDINGS = _word_set("ra ssa na")
+
+
+def _title_reaches(words: list[_Word], cue_index: int) -> bool:
+    """A cue that is not a title itself but continues one: the end of "Sig.ra", or a name
+    particle after a title ("Mevr. de Vries", "Sr. de la Cruz")."""
+    j = cue_index
+    if words[j].low in _TITLE_ENDINGS and j >= 1 and words[j - 1].low in _TITLES:
+        return True
+    while j >= 1 and words[j].low in NAME_PARTICLES:
+        j -= 1
+    return j < cue_index and _is_title_cue(words[j])
 
 
 def _is_title_cue(word: _Word) -> bool:

@@ -130,7 +130,7 @@ def test_a_broken_example_is_reported(tmp_path: Path) -> None:
     )
     failures = check_examples(load_rule_set(copy))
     assert failures == [
-        f"{legal}: rule legal-001: examples.match[1] did not fire: "
+        f"{legal}: rule legal-001: examples.match.en[1] did not fire: "
         "'My friend says I have a strong case.'"
     ]
 
@@ -145,7 +145,7 @@ def test_a_no_match_example_that_fires_is_reported(tmp_path: Path) -> None:
     )
     failures = check_examples(load_rule_set(copy))
     assert len(failures) == 1
-    assert "rule legal-001: examples.no_match[1] fired but must not" in failures[0]
+    assert "rule legal-001: examples.no_match.en[1] fired but must not" in failures[0]
 
 
 def test_benign_corpus_failures_name_the_line(tmp_path: Path, shipped_rules: RuleSet) -> None:

@@ -386,12 +386,66 @@ def _clean_report(rng: random.Random, lang: str) -> dict:
     return {"language": lang, "text": text, "pii": [], "keep": _words(text)}
 
 
+# Titles and role cue words in every offered language: the name after them goes, the title or
+# cue word stays (listed in "keep"). Written per language, not translated.
+TITLE_AND_CUE_CASES: dict[str, list[tuple[str, list[str], list[str]]]] = {
+    "en": [
+        ("Mrs Pemberton shouted at me again in the stockroom.", ["Pemberton"], ["Mrs"]),
+        ("My manager Hollingsworth keeps changing my rota.", ["Hollingsworth"], ["manager"]),
+    ],
+    "de": [
+        ("Herr Brandstetter hat mich vor allen angeschrien.", ["Brandstetter"], ["Herr"]),
+        ("Frau Schimanski lacht über meinen Akzent.", ["Schimanski"], ["Frau"]),
+        ("Dr. Wendelin sagt, ich soll mich nicht so anstellen.", ["Wendelin"], ["Dr."]),
+        ("Mein Chef Hinterberger schreit mich jeden Tag an.", ["Hinterberger"], ["Chef"]),
+    ],
+    "fr": [
+        ("Mme Lefebvre m'ignore depuis la réunion.", ["Lefebvre"], ["Mme"]),
+        ("Ma responsable Charbonneau me crie dessus.", ["Charbonneau"], ["responsable"]),
+        ("Mon chef Gauthier m'humilie devant les clients.", ["Gauthier"], ["chef"]),
+        ("M. Delacroix a dit que je serais licenciée.", ["Delacroix"], []),
+    ],
+    "es": [
+        ("El Sr. Zubizarreta me grita delante de todos.", ["Zubizarreta"], ["Sr."]),
+        ("La Sra. Etxeberria no me deja hablar.", ["Etxeberria"], ["Sra."]),
+        ("Mi jefe Arrizabalaga me cambia los turnos.", ["Arrizabalaga"], ["jefe"]),
+        ("Mi jefa Goikoetxea me ignora en las reuniones.", ["Goikoetxea"], ["jefa"]),
+    ],
+    "nl": [
+        ("Dhr. Verhoeven schreeuwt tegen me.", ["Verhoeven"], ["Dhr."]),
+        ("Mevr. Kuipers negeert mijn vragen.", ["Kuipers"], ["Mevr."]),
+        ("Mijn baas Dijkstra lacht me uit.", ["Dijkstra"], ["baas"]),
+        ("Mijn leidinggevende Hoekstra zet me onder druk.", ["Hoekstra"], ["leidinggevende"]),
+    ],
+    "pl": [
+        ("Pan Wiśniewski krzyczy na mnie przy wszystkich.", ["Wiśniewski"], ["Pan"]),
+        ("Pani Zielińska mnie ignoruje.", ["Zielińska"], ["Pani"]),
+        ("Mój szef Grzybowski zmienia mi grafik.", ["Grzybowski"], ["szef"]),
+        ("Moja kierowniczka Szymańska mnie poniża.", ["Szymańska"], ["kierowniczka"]),
+    ],
+    "it": [
+        ("Il Sig. Esposito mi urla contro.", ["Esposito"], ["Sig."]),
+        ("La Sig.ra Colombo non mi saluta più.", ["Colombo"], []),
+        ("Il mio capo Brambilla mi cambia i turni.", ["Brambilla"], ["capo"]),
+        ("La mia responsabile Castellani mi umilia.", ["Castellani"], ["responsabile"]),
+    ],
+    "pt": [
+        ("O Sr. Gonçalves grita comigo.", ["Gonçalves"], ["Sr."]),
+        ("A Sra. Carvalho não me deixa falar.", ["Carvalho"], ["Sra."]),
+        ("O meu chefe Magalhães muda-me os turnos.", ["Magalhães"], ["chefe"]),
+        ("A minha chefe Figueiredo ignora as minhas mensagens.", ["Figueiredo"], ["chefe"]),
+    ],
+}
+
+
 def main() -> None:
     rng = random.Random(11)
     rows = []
     for lang in PII_SENTENCES:
         rows += [_pii_report(rng, lang) for _ in range(30 if lang == "en" else 25)]
         rows += [_clean_report(rng, lang) for _ in range(16 if lang == "en" else 13)]
+    for lang, cases in TITLE_AND_CUE_CASES.items():
+        rows += [{"language": lang, "text": t, "pii": p, "keep": k} for t, p, k in cases]
     with OUT.open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -81,3 +81,18 @@ def test_the_measures_can_fail() -> None:
     rows = [row for row in ROWS if row["pii"]]
     unchanged = sum(v in row["text"] for row in rows for v in row["pii"])
     assert unchanged == sum(len(row["pii"]) for row in rows)
+
+
+TITLE_ROWS = [row for row in ROWS if row["pii"] and row["keep"]]
+
+
+def test_every_language_has_title_and_cue_word_cases() -> None:
+    assert {row["language"] for row in TITLE_ROWS} == set(LANGUAGES)
+
+
+@pytest.mark.parametrize("row", TITLE_ROWS, ids=lambda row: f"{row['language']}-{row['pii'][0]}")
+def test_a_name_after_a_title_or_role_goes_and_the_title_stays(scrubber: Scrubber, row) -> None:
+    text = scrubber.scrub(row["text"], language=row["language"]).text
+    assert not [value for value in row["pii"] if value in text], text
+    present = {w.strip(",:;!?") for w in text.split()}
+    assert set(row["keep"]) <= present, text
