@@ -63,6 +63,13 @@ def check_deadlines_job() -> dict[str, int]:
 
 
 @job
+def check_feedback_deadlines_job() -> dict[str, int]:
+    from service.routing.sla import check_feedback_deadlines
+
+    return check_feedback_deadlines()
+
+
+@job
 def retention_job() -> int:
     from service.retention import purge_expired
 

@@ -34,6 +34,7 @@ SCHEDULE = (
     (jobs.relay_outbox_job, 5),
     (jobs.requeue_stuck_job, 10),
     (jobs.check_deadlines_job, 60),
+    (jobs.check_feedback_deadlines_job, 15 * 60),
     (jobs.retention_job, 6 * 3600),
 )
 
