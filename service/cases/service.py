@@ -908,6 +908,13 @@ class FiredRule:
     weight: float | None
     min_level: str | None
     matched: list[str]
+    tags: tuple[str, ...] = ()
+
+    @property
+    def calming(self) -> bool:
+        """A rule written to lower the risk (its pack weight is negative), whatever weight
+        fitting later gave it."""
+        return "deescalation" in self.tags
 
 
 @dataclass(frozen=True)
@@ -977,6 +984,7 @@ def explanation_view(explanation: Any) -> ExplanationView:
                 weight=_number(rule.get("weight")),
                 min_level=_text(rule.get("min_level")),
                 matched=_strings(rule.get("matched")),
+                tags=tuple(_strings(rule.get("tags"))),
             )
         )
     model = _dict(data.get("model"))
