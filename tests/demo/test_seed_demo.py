@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from service.db import Case, Report, User, utcnow
 from service.db.cases import OPEN_STATUSES
 from service.demo import DEMO_REPORTS, DEMO_TOTP_SECRET, PRACTICE_CASES
-from service.routing.sla import check_feedback_deadlines
 from service.extensions import db
+from service.routing.sla import check_feedback_deadlines
 from tests.cases.support import csrf_token, post_form
 
 
