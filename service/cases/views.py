@@ -314,7 +314,7 @@ def change_status(case_id: int):  # type: ignore[no-untyped-def]
         if problem is not None:
             return _failed(case, problem, key, fields_shown)
         if ticks:
-            flash(_with_ticks("", ticks).strip())
+            flash(f"Checklist saved ({ticks} change{'s' if ticks != 1 else ''}).")
         return render_template(
             "cases/confirm.html", case=case, data=data, action_labels=ACTION_LABELS
         )
