@@ -278,22 +278,18 @@ def change_status(case_id: int):  # type: ignore[no-untyped-def]
     except WorkflowError as error:
         return _failed(case, error, "guide")
     names = ("status", "outcome", "resolution", "closing_message") if closing else ("status",)
+    fields_shown = ("outcome", "resolution", "closing_message")
     try:
         data = TransitionSchema().load({name: request.form.get(name, "") for name in names})
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {}
         field_name = next(iter(messages), key)
         text = messages.get(field_name) or ["Choose one of the options."]
-        return _failed(
-            case,
-            WorkflowError(" ".join(map(str, text)), field_name),
-            key,
-            ("outcome", "resolution"),
-        )
-    fields_shown = ("outcome", "resolution", "closing_message")
+        return _failed(case, WorkflowError(" ".join(map(str, text)), field_name), key, fields_shown)
     if data["status"] in CONFIRMED_STATUSES and request.form.get("confirm") != "yes":
         try:
             service.require_assignee(user, case)
+            service.require_workable(case)
             problem = (
                 service.closing_problem(
                     case, data["outcome"], data["resolution"], data["closing_message"]
