@@ -102,7 +102,7 @@ def test_trust_leader_works_a_case_with_the_reporter(site, leader, open_page, pa
     assert page.locator("#case-status").inner_text() == "Acknowledged"
     # A third step ticked and not saved survives sending the message (one form).
     steps.nth(2).check()
-    page.get_by_label("Message to the reporter").fill(MESSAGE)
+    page.get_by_label("Message to the reporter", exact=True).fill(MESSAGE)
     page.get_by_label("Also mark the case as in conversation").check()
     page.get_by_role("button", name="Send message").click()
     assert MESSAGE in page.locator("#thread").inner_text()
