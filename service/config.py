@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 
-from service.vocab import LEVELS, STAFF_ROLES
+from service.vocab import LANGUAGES, LEVELS, STAFF_ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - marker refused in production by check()
@@ -152,6 +152,13 @@ class Settings:
     digest_jitter_minutes: float = 5.0
     page_jitter_minutes: tuple[float, float] = (1.0, 3.0)
     feedback_days: int = 90
+    # The assignee is warned this many days after opening while no feedback has been given.
+    feedback_warning_days: int = 80
+    # A justified extension may move feedback to at most this many days after opening.
+    feedback_max_days: int = 183
+    # When no eligible Trust Leader speaks a report's language, route to one who speaks one
+    # of these (in order) and tell the leads the case needs a speaker. Empty: leave unassigned.
+    routing_fallback_languages: tuple[str, ...] = ("en",)
     anonymity_k: int = 5
     retention_days: int = 180
     max_request_bytes: int = 64 * 1024
@@ -241,6 +248,13 @@ class Settings:
                 env, "DEFUSE_PAGE_JITTER_MINUTES", defaults.page_jitter_minutes
             ),
             feedback_days=_env_int(env, "DEFUSE_FEEDBACK_DAYS", defaults.feedback_days),
+            feedback_warning_days=_env_int(
+                env, "DEFUSE_FEEDBACK_WARNING_DAYS", defaults.feedback_warning_days
+            ),
+            feedback_max_days=_env_int(env, "DEFUSE_FEEDBACK_MAX_DAYS", defaults.feedback_max_days),
+            routing_fallback_languages=_roles_or_none(
+                env, "DEFUSE_ROUTING_FALLBACK_LANGUAGES", defaults.routing_fallback_languages
+            ),
             anonymity_k=_env_int(env, "DEFUSE_ANONYMITY_K", defaults.anonymity_k),
             retention_days=_env_int(env, "DEFUSE_RETENTION_DAYS", defaults.retention_days),
             max_request_bytes=_env_int(env, "DEFUSE_MAX_REQUEST_BYTES", defaults.max_request_bytes),
@@ -338,6 +352,19 @@ class Settings:
                 raise ConfigError(f"DEFUSE_SLA_{level.upper()}_HOURS must be between 1 and 168")
         if self.feedback_days > 90:
             raise ConfigError("DEFUSE_FEEDBACK_DAYS must be at most 90 (three months)")
+        if not 0 < self.feedback_warning_days < self.feedback_days:
+            raise ConfigError(
+                "DEFUSE_FEEDBACK_WARNING_DAYS must be between 1 and DEFUSE_FEEDBACK_DAYS"
+            )
+        # Art. 9(1)(f): three months, or six in duly justified cases.
+        if not self.feedback_days <= self.feedback_max_days <= 183:
+            raise ConfigError(
+                "DEFUSE_FEEDBACK_MAX_DAYS must be between the feedback days and 183 (six months)"
+            )
+        unknown = set(self.routing_fallback_languages) - set(LANGUAGES)
+        if unknown:
+            listed = ", ".join(sorted(unknown))
+            raise ConfigError(f"DEFUSE_ROUTING_FALLBACK_LANGUAGES has unknown languages: {listed}")
         if self.mail_backend not in ("outbox", "smtp"):
             raise ConfigError("DEFUSE_MAIL_BACKEND must be 'outbox' or 'smtp'")
         # Workers beat every 5 s: a shorter timeout would call a healthy worker missing.

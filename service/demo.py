@@ -60,6 +60,56 @@ STAFF: tuple[tuple[str, str, str, str | None, bool], ...] = (
     ("hr@demo.defuse", "hr_analyst", "Demo HR Analyst", "People and Culture", False),
 )
 
+# What a demo Trust Leader tells the reporter when closing, by how the case ended.
+CLOSING_MESSAGES = {
+    "resolved_informally": "Thank you for telling us. We have talked it through and agreed "
+    "changes; you can write here again at any time.",
+    "referred_formal": "Thank you for telling us. As agreed, this has gone to the formal "
+    "process, which will contact you.",
+}
+
+# Open cases for leads and Trust Leaders to practise on: (what it shows, category, unit, text,
+# extra fields, days since it came in, where it stands). Routing decides who gets each.
+PRACTICE_CASES: tuple[tuple[str, str, str, str, dict[str, object], int, str], ...] = (
+    (
+        "needs a German speaker",
+        "retaliation",
+        "Warehouse South",
+        "Mein Schichtleiter hat gedroht, mich zu entlassen, wenn ich mich noch einmal beschwere.",
+        {"language": "de", "involved": ["my manager"]},
+        1,
+        "new",
+    ),
+    (
+        "no one may take it",
+        "management",
+        "Harbourside Group",
+        "Decisions at group level are made without any consultation and people who question "
+        "them are sidelined.",
+        {"involved": ["senior manager"]},
+        2,
+        "new",
+    ),
+    (
+        "overdue",
+        "workload",
+        "Call Centre",
+        "Our targets doubled this month and breaks are being cut short to meet them.",
+        {},
+        9,
+        "new",
+    ),
+    (
+        "feedback due",
+        "interpersonal",
+        "Platform Engineering",
+        "A colleague keeps taking credit for my work in front of the team.",
+        {"duration": "months"},
+        82,
+        "in_conversation",
+    ),
+)
+
 DIRECTORY = ("John Miller", "Priya Patel", "Tomasz Nowak", "Grace Okafor", "Liam O'Brien")
 
 # (category, unit, text, extra fields)
@@ -275,6 +325,7 @@ def seed(reports: int = DEFAULT_REPORTS) -> Iterator[str]:
         routing_log.setLevel(logging.WARNING)
         try:
             yield f"submitted {_submit_demo_reports(units, reports)} demo reports"
+            yield from _add_practice_cases(units)
         finally:
             routing_log.setLevel(level)
     yield f"staff sign in at /login with password: {DEMO_PASSWORD}"
@@ -314,6 +365,34 @@ def _submit_demo_reports(units: dict[str, OrgUnit], count: int) -> int:
     return count
 
 
+def _add_practice_cases(units: dict[str, OrgUnit]) -> Iterator[str]:
+    """Submit the practice cases through the real path, then date them back so their
+    deadlines have come (the worker's next deadline checks warn and alert as they would)."""
+    from service.analytics.rollups import move_report_day
+    from service.cases.service import transition
+    from service.intake.service import submit_report
+
+    now = utcnow()
+    for label, category, unit_name, text, extra, days_ago, status in PRACTICE_CASES:
+        submission = submit_report(
+            {"org_unit": units[unit_name].id, "category": category, "text": text, **extra}
+        )
+        case = db.session.get(Case, submission.case_id)
+        report = db.session.get(Report, submission.report_id)
+        assert case is not None and report is not None
+        move_report_day(report, (now - timedelta(days=days_ago)).date())
+        shift = timedelta(days=days_ago)
+        case.opened_at -= shift
+        case.ack_due_at -= shift
+        case.feedback_due_at -= shift
+        db.session.commit()
+        if status == "in_conversation" and case.assignee is not None:
+            transition(case.assignee, case, "acknowledged")
+            case.acknowledged_at = case.opened_at + timedelta(days=1)  # as it was, in time
+            transition(case.assignee, case, "in_conversation")
+        yield f"practice case {case.id}: {label}"
+
+
 def _work_through(case: Case, rng: random.Random) -> None:
     """Acknowledge and close a historic demo case the way its level suggests: riskier cases
     more often end in a formal process."""
@@ -328,4 +407,11 @@ def _work_through(case: Case, rng: random.Random) -> None:
         resolution, outcome = "referred_formal", rng.choice(("formal_grievance", "legal_claim"))
     else:
         resolution, outcome = "resolved_informally", rng.choice(("resolved", "mediated"))
-    transition(assignee, case, "closed", resolution=resolution, outcome=outcome)
+    transition(
+        assignee,
+        case,
+        "closed",
+        resolution=resolution,
+        outcome=outcome,
+        closing_message=CLOSING_MESSAGES[resolution],
+    )

@@ -61,6 +61,17 @@ RAISED_WITH: tuple[str, ...] = (
 )
 
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "nl", "pl", "it", "pt")
+# How staff pages and notifications name them.
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "it": "Italian",
+    "pt": "Portuguese",
+}
 
 # Risk levels, lowest first; the order is used for sorting and comparison.
 LEVELS: tuple[str, ...] = ("low", "moderate", "high", "critical")

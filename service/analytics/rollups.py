@@ -88,6 +88,11 @@ def count_resolution(case: Case, resolution: str) -> None:
     _upsert(ResolutionRollup, {**_cell(case.report), "resolution": resolution}, {"cases": 1})
 
 
+def uncount_resolution(case: Case, resolution: str) -> None:
+    """A lead undid the resolution (a withdrawal marked by mistake)."""
+    _upsert(ResolutionRollup, {**_cell(case.report), "resolution": resolution}, {"cases": -1})
+
+
 def count_acknowledgement(case: Case) -> None:
     if case.acknowledged_at is None:
         return

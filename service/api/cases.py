@@ -27,7 +27,9 @@ from service.schemas.cases import (
     CaseListArgsSchema,
     CaseListSchema,
     CaseSchema,
+    FeedbackExtensionSchema,
     GuideProgressSchema,
+    MessageCreateSchema,
     MessageListSchema,
     MessageSchema,
     NoteListSchema,
@@ -109,6 +111,8 @@ def case_fields(case: Case, unread: int, now: datetime) -> dict[str, Any]:
         "deadline": deadline,
         "overdue": deadline is not None and deadline < now,
         "acknowledged_at": case.acknowledged_at,
+        "feedback_given_at": case.feedback_given_at,
+        "needs_language": case.needs_language,
         "closed_at": case.closed_at,
         "outcome": case.outcome,
         "escalated": case.escalated,
@@ -212,13 +216,19 @@ class CaseTransition(MethodView):
         referred_formal | withdrawn -> closed.
 
         Closing needs an `outcome`; closing straight from acknowledged or in_conversation
-        needs the `resolution` too.
+        needs the `resolution` too, and unless the reporter has had feedback or withdrew, a
+        `closing_message` (sent to them as feedback).
         """
         user = _worker()
         case = _case(user, case_id)
         try:
             service.transition(
-                user, case, data["status"], outcome=data["outcome"], resolution=data["resolution"]
+                user,
+                case,
+                data["status"],
+                outcome=data["outcome"],
+                resolution=data["resolution"],
+                closing_message=data["closing_message"],
             )
         except service.WorkflowError as error:
             db.session.rollback()
@@ -236,13 +246,14 @@ class CaseAssignee(MethodView):
     def put(self, data: dict[str, Any], case_id: int):  # type: ignore[no-untyped-def]
         """Reassign the case (leads only) to an eligible Trust Leader.
 
-        Someone conflicted (same line of management, or HR when HR is involved), away,
-        untrained for the category, without the language or at capacity is refused, with why.
+        Someone untrained for the category, without the language or at capacity is refused
+        with why, unless a `reason` is given (kept as a note, audited). Someone conflicted
+        (same line of management, or HR when HR is involved) or away is always refused.
         """
         user = _worker()
         case = _case(user, case_id)
         try:
-            service.reassign(user, case, data["assignee"])
+            service.reassign(user, case, data["assignee"], override_reason=data["reason"])
         except service.WorkflowError as error:
             db.session.rollback()
             _refuse(error)
@@ -266,6 +277,7 @@ def _message(message: Any) -> dict[str, Any]:
         "created_at": message.created_at,
         "read_at": message.read_at,
         "read_by_reporter": message.read_by_reporter,
+        "feedback": bool(message.is_feedback),
         "body": message.body,
     }
 
@@ -313,20 +325,66 @@ class CaseMessages(MethodView):
         return {"messages": [_message(m) for m in service.messages_of(case)]}
 
     @blp.doc(security=SECURITY)
-    @blp.arguments(BodySchema)
+    @blp.arguments(MessageCreateSchema)
     @blp.response(201, MessageSchema)
     @blp.alt_response(409, description="The case is closed")
     def post(self, data: dict[str, Any], case_id: int):  # type: ignore[no-untyped-def]
         """Write to the reporter (assignee only). They read it at /follow-up with their receipt
-        code; it is sent nowhere else. A new or acknowledged case moves to in_conversation."""
+        code; it is sent nowhere else. The status changes only with `mark_in_conversation`;
+        `feedback` marks the message as feedback, which stops the feedback clock."""
         user = _worker()
         case = _case(user, case_id)
         try:
-            message = service.send_message(user, case, data["body"])
+            message = service.send_message(
+                user,
+                case,
+                data["body"],
+                feedback=data["feedback"],
+                mark_in_conversation=data["mark_in_conversation"],
+            )
         except service.WorkflowError as error:
             db.session.rollback()
             _refuse(error)
         return _message(message)
+
+
+@blp.route("/<int:case_id>/feedback-deadline")
+class CaseFeedbackDeadline(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(FeedbackExtensionSchema)
+    @blp.response(200, CaseSchema)
+    @blp.alt_response(409, description="Closed, not open, or feedback already given")
+    @blp.alt_response(422, description="A date too early or past six months, or no reason")
+    def post(self, data: dict[str, Any], case_id: int):  # type: ignore[no-untyped-def]
+        """Extend the feedback deadline (assignee or lead), to at most six months after
+        opening, with a reason (kept as a private note, audited)."""
+        user = _worker()
+        case = _case(user, case_id)
+        try:
+            service.extend_feedback(user, case, data["until"], data["reason"])
+        except service.WorkflowError as error:
+            db.session.rollback()
+            _refuse(error)
+        return _case_response(user, case)
+
+
+@blp.route("/<int:case_id>/withdrawal")
+class CaseWithdrawal(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, CaseSchema)
+    @blp.alt_response(409, description="The case is not withdrawn (or already closed)")
+    @blp.alt_response(403, description="Only leads undo a withdrawal")
+    def delete(self, case_id: int):  # type: ignore[no-untyped-def]
+        """Undo a withdrawal (leads only): the case returns to the status it had. A closed
+        case stays closed."""
+        user = _worker()
+        case = _case(user, case_id)
+        try:
+            service.undo_withdrawal(user, case)
+        except service.WorkflowError as error:
+            db.session.rollback()
+            _refuse(error)
+        return _case_response(user, case)
 
 
 def _progress(case: Case) -> dict[str, Any]:

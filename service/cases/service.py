@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from statistics import median
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, and_, func, or_
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
@@ -143,7 +145,10 @@ def deadline_column():  # type: ignore[no-untyped-def]
     """The next deadline: acknowledge-by while new, feedback-by while open, none once resolved."""
     return sql_case(
         (Case.status == "new", Case.ack_due_at),
-        (Case.status.in_(OPEN_STATUSES), Case.feedback_due_at),
+        (
+            and_(Case.status.in_(OPEN_STATUSES), Case.feedback_given_at.is_(None)),
+            Case.feedback_due_at,
+        ),
         else_=None,
     )
 
@@ -252,9 +257,10 @@ def list_queue(
 
 
 def deadline_of(case: Case) -> datetime | None:
+    """Acknowledge-by while new; feedback-by while open until feedback is given."""
     if case.status == "new":
         return case.ack_due_at
-    if case.status in OPEN_STATUSES:
+    if case.status in OPEN_STATUSES and case.feedback_given_at is None:
         return case.feedback_due_at
     return None
 
@@ -309,9 +315,12 @@ def transition(
     *,
     outcome: str | None = None,
     resolution: str | None = None,
+    closing_message: str | None = None,
 ) -> None:
     """Move the case along the workflow. Closing needs an outcome, and from an open status a
-    resolution too; the outcome becomes the classifier's escalation label. Commits."""
+    resolution too; the outcome becomes the classifier's escalation label. Closing also needs
+    the reporter to have been given feedback, unless they withdrew: `closing_message` is sent
+    to them as feedback, the last thing they read at follow-up. Commits."""
     require_assignee(user, case)
     if target not in STATUSES:
         raise WorkflowError(f"Unknown status {target!r}.", "status")
@@ -322,33 +331,68 @@ def transition(
             raise WorkflowError("Give an outcome only when closing the case.", "outcome")
         if resolution:
             raise WorkflowError("Give a resolution only when closing the case.", "resolution")
+        if closing_message:
+            raise WorkflowError(
+                "Write a closing message only when closing the case.", "closing_message"
+            )
         if target not in allowed_transitions(case):
             raise _refuse_transition(case, target)
         _move(user, case, target)
         db.session.commit()
         return
 
-    if outcome not in OUTCOMES:
-        raise WorkflowError("Choose what finally happened before closing.", "outcome")
+    problem = closing_problem(case, outcome, resolution, closing_message)
+    if problem is not None:
+        raise problem
     if case.status in OPEN_STATUSES:
-        if resolution is None:
-            raise WorkflowError("Choose how the case was resolved before closing it.", "resolution")
-        if resolution not in closing_resolutions(case):
-            choices = ", ".join(STATUS_LABELS[s] for s in closing_resolutions(case))
-            raise WorkflowError(
-                f"From {STATUS_LABELS[case.status].lower()} the resolution can be: {choices}.",
-                "resolution",
-            )
+        assert resolution is not None  # closing_problem otherwise
         _move(user, case, resolution)
-    elif resolution and resolution != case.status:
-        raise WorkflowError(
-            f"This case was already resolved as {STATUS_LABELS[case.status].lower()}.",
-            "resolution",
-        )
+    if closing_message and closing_message.strip():
+        _add_staff_message(user, case, closing_message, feedback=True, closing=True)
     case.outcome = outcome
     case.escalated = outcome in ESCALATED_OUTCOMES
     _move(user, case, "closed")
     db.session.commit()
+
+
+def closing_problem(
+    case: Case,
+    outcome: str | None,
+    resolution: str | None,
+    closing_message: str | None = None,
+) -> WorkflowError | None:
+    """Why the case cannot be closed with these answers, or None: checked before a closing is
+    confirmed, and again when it is made."""
+    if outcome not in OUTCOMES:
+        return WorkflowError("Choose what finally happened before closing.", "outcome")
+    if case.status in OPEN_STATUSES:
+        if resolution is None:
+            return WorkflowError(
+                "Choose how the case was resolved before closing it.", "resolution"
+            )
+        if resolution not in closing_resolutions(case):
+            choices = ", ".join(STATUS_LABELS[s] for s in closing_resolutions(case))
+            return WorkflowError(
+                f"From {STATUS_LABELS[case.status].lower()} the resolution can be: {choices}.",
+                "resolution",
+            )
+    elif resolution and resolution != case.status:
+        return WorkflowError(
+            f"This case was already resolved as {STATUS_LABELS[case.status].lower()}.",
+            "resolution",
+        )
+    message = (closing_message or "").strip()
+    if len(message) > BODY_MAX:
+        return WorkflowError(f"Keep it under {BODY_MAX} characters.", "closing_message")
+    # Art. 9(1)(f): the reporter is told what was done, unless they withdrew.
+    withdrew = "withdrawn" in (case.status, resolution, outcome)
+    if not message and case.feedback_given_at is None and not withdrew:
+        return WorkflowError(
+            "The reporter has not been given feedback yet. Write them a closing message: it "
+            "is what they read when they next follow up.",
+            "closing_message",
+        )
+    return None
 
 
 def _move(user: User, case: Case, target: str) -> None:
@@ -551,23 +595,179 @@ def mark_reporter_messages_read(user: User, case: Case) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def send_message(user: User, case: Case, body: str) -> Message:
+def send_message(
+    user: User,
+    case: Case,
+    body: str,
+    *,
+    feedback: bool = False,
+    mark_in_conversation: bool = False,
+) -> Message:
     """Write to the anonymous reporter, who reads it at /follow-up with the receipt code. It is
-    sent nowhere else. Writing to the reporter puts the case in conversation. Commits."""
+    sent nowhere else. The status moves only when the Trust Leader asks for it
+    (`mark_in_conversation`, through acknowledged if the case is new); a message marked as
+    `feedback` stops the feedback clock. Commits."""
     require_assignee(user, case)
     require_workable(case)
+    if mark_in_conversation and case.status not in ("new", "acknowledged", "in_conversation"):
+        raise WorkflowError(
+            f"A case that is {STATUS_LABELS[case.status].lower()} cannot go back into "
+            "conversation.",
+            "mark_in_conversation",
+        )
+    message = _add_staff_message(user, case, body, feedback=feedback)
+    if mark_in_conversation:
+        if case.status == "new":
+            _move(user, case, "acknowledged")
+        if case.status == "acknowledged":
+            _move(user, case, "in_conversation")
+    db.session.commit()
+    return message
+
+
+def _add_staff_message(
+    user: User, case: Case, body: str, *, feedback: bool, closing: bool = False
+) -> Message:
     message = Message(
-        case_id=case.id, from_reporter=False, author_id=user.id, body=_clean_body(body)
+        case_id=case.id,
+        from_reporter=False,
+        author_id=user.id,
+        body=_clean_body(body),
+        is_feedback=feedback,
     )
     db.session.add(message)
     db.session.flush()
-    record("message.to_reporter", case_id=case.id, actor_id=user.id, message_id=message.id)
-    if case.status == "new":
-        _move(user, case, "acknowledged")
-    if case.status == "acknowledged":
-        _move(user, case, "in_conversation")
-    db.session.commit()
+    record(
+        "message.to_reporter",
+        case_id=case.id,
+        actor_id=user.id,
+        message_id=message.id,
+        feedback=feedback,
+        closing=closing,
+    )
+    if feedback and case.feedback_given_at is None:
+        case.feedback_given_at = message.created_at or utcnow()
+        record("case.feedback_given", case_id=case.id, actor_id=user.id, message_id=message.id)
     return message
+
+
+# --- the feedback deadline ------------------------------------------------------------------
+
+
+def feedback_extension_limit(case: Case) -> date:
+    """The latest date feedback may be moved to: six months after opening by default."""
+    max_days = current_app.config["DEFUSE"].feedback_max_days
+    return (case.opened_at + timedelta(days=max_days)).date()
+
+
+def extend_feedback(user: User, case: Case, until: date | None, reason: str) -> None:
+    """Move the feedback deadline to `until` (at most six months after opening), for a reason
+    kept as a private note on the case and audited. The assignee or a lead may. Commits."""
+    if not (is_lead(user) or case.assignee_id == user.id):
+        raise Forbidden("Only the assigned Trust Leader or a lead can extend the deadline.")
+    require_workable(case)
+    if case.status not in OPEN_STATUSES:
+        raise WorkflowError("Only an open case has a feedback deadline to extend.")
+    if case.feedback_given_at is not None:
+        raise WorkflowError("The reporter has already been given feedback on this case.")
+    current = case.feedback_due_at.date()
+    limit = feedback_extension_limit(case)
+    if until is None:
+        raise WorkflowError("Choose the new date feedback is due by.", "until")
+    if until <= current:
+        raise WorkflowError(
+            f"Choose a date after the current deadline ({current.isoformat()}).", "until"
+        )
+    if until > limit:
+        raise WorkflowError(
+            f"Feedback can be extended to {limit.isoformat()} at the latest (six months).",
+            "until",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("Say why the reporter must wait longer.", "reason")
+    note = Note(
+        case_id=case.id,
+        author_id=user.id,
+        body=_clean_body(
+            f"Feedback deadline extended from {current.isoformat()} to {until.isoformat()}. "
+            f"Reason: {reason}"
+        ),
+    )
+    db.session.add(note)
+    db.session.flush()
+    previous = case.feedback_due_at
+    # Same hour of the day as before: deadlines count from the opening hour.
+    case.feedback_due_at = datetime.combine(until, previous.time())
+    case.feedback_warned_at = None  # warn again before the new date
+    record(
+        "case.feedback_extended",
+        case_id=case.id,
+        actor_id=user.id,
+        from_due=previous.isoformat(timespec="hours"),
+        to_due=case.feedback_due_at.isoformat(timespec="hours"),
+        note_id=note.id,
+    )
+    db.session.commit()
+
+
+def median_days_to_feedback(opened_since: datetime | None = None) -> float | None:
+    """Median whole days from opening to the first feedback, over cases opened since
+    `opened_since` (all by default); None below the anonymity threshold, so a single case's
+    timing is never shown. For the analytics summary."""
+    statement = db.select(Case.opened_at, Case.feedback_given_at).where(
+        Case.feedback_given_at.is_not(None)
+    )
+    if opened_since is not None:
+        statement = statement.where(Case.opened_at >= opened_since)
+    days = [(given - opened).days for opened, given in db.session.execute(statement).all()]
+    if len(days) < current_app.config["DEFUSE"].anonymity_k:
+        return None
+    return float(median(days))
+
+
+# --- undoing a withdrawal -------------------------------------------------------------------
+
+
+def status_before_withdrawal(case: Case) -> str:
+    """The status the case had when it was marked withdrawn, from the audit log."""
+    from service.db import AuditEvent
+
+    events = db.session.execute(
+        db.select(AuditEvent)
+        .where(AuditEvent.case_id == case.id, AuditEvent.action == "case.status_changed")
+        .order_by(AuditEvent.id.desc())
+    ).scalars()
+    for event in events:
+        detail = event.detail or {}
+        if detail.get("to_status") == "withdrawn" and detail.get("from_status") in OPEN_STATUSES:
+            return str(detail["from_status"])
+    return "acknowledged" if case.acknowledged_at else "new"
+
+
+def undo_withdrawal(lead: User, case: Case) -> str:
+    """A lead puts a case marked withdrawn by mistake back where it was. A closed case stays
+    closed: closing recorded its outcome as the classifier's label. Commits."""
+    from service.analytics.rollups import uncount_resolution
+
+    if not is_lead(lead):
+        raise Forbidden("Only a lead can undo a withdrawal.")
+    require_workable(case)
+    if case.status != "withdrawn":
+        raise WorkflowError("Only a case marked as withdrawn (and not yet closed) can be reopened.")
+    previous = status_before_withdrawal(case)
+    case.status = previous
+    uncount_resolution(case, "withdrawn")
+    record(
+        "case.status_changed",
+        case_id=case.id,
+        actor_id=lead.id,
+        from_status="withdrawn",
+        to_status=previous,
+        undo=True,
+    )
+    db.session.commit()
+    return previous
 
 
 # --- reassignment ---------------------------------------------------------------------------
@@ -623,9 +823,17 @@ def assignment_options(case: Case, today: date | None = None) -> list[Assignment
     return options
 
 
-def reassign(lead: User, case: Case, assignee_id: int) -> User:
-    """A lead hands the case to an eligible Trust Leader (themselves included). A conflicted,
-    away, untrained or full one is refused with the reason. Commits."""
+# Reasons a lead may override with a recorded reason. A conflict of interest never (nor
+# what stops anyone taking cases at all: away, inactive, capacity 0, no org unit).
+OVERRIDABLE_REASONS = frozenset(
+    {"language", "at capacity", "not trained for category", "previous assignee"}
+)
+
+
+def reassign(lead: User, case: Case, assignee_id: int, override_reason: str | None = None) -> User:
+    """A lead hands the case to an eligible Trust Leader (themselves included). One without
+    the language, untrained or full may be chosen anyway with `override_reason`, kept as a
+    private note and audited; a conflicted or away one is refused with the reason. Commits."""
     from service.notify import notify
 
     if not is_lead(lead):
@@ -637,11 +845,16 @@ def reassign(lead: User, case: Case, assignee_id: int) -> User:
     option = next((o for o in assignment_options(case) if o.user.id == assignee_id), None)
     if option is None:
         raise WorkflowError("Choose an active Trust Leader or lead.", "assignee")
-    if option.reason is not None:
+    who = option.user.name or option.user.email
+    override_reason = (override_reason or "").strip()
+    if option.reason is not None and option.reason not in OVERRIDABLE_REASONS:
+        raise WorkflowError(f"{who} cannot take this case: {option.reason}.", "assignee")
+    if option.reason is not None and not override_reason:
         raise WorkflowError(
-            f"{option.user.name or option.user.email} cannot take this case: {option.reason}.",
-            "assignee",
+            f"{who} is not eligible ({option.reason}). To assign the case anyway, say why.",
+            "reason",
         )
+    override = option.reason
     from service.routing.service import take_routing_round
 
     # A routing job still queued for this round then finds it stale; one deciding right now
@@ -661,13 +874,24 @@ def reassign(lead: User, case: Case, assignee_id: int) -> User:
         guide = guide_for(case)
         if guide is not None:
             case.guide_id, case.guide_version = guide.guide_id, guide.version
-    record(
-        "case.reassigned",
-        case_id=case.id,
-        actor_id=lead.id,
-        from_assignee=previous,
-        to_assignee=assignee.id,
-    )
+    # The case needs a speaker of its language until it is with one.
+    if case.report.language in (assignee.languages or ()):
+        case.needs_language = None
+    elif override == "language":
+        case.needs_language = case.report.language
+    detail: dict[str, Any] = {"from_assignee": previous, "to_assignee": assignee.id}
+    if override:
+        note = Note(
+            case_id=case.id,
+            author_id=lead.id,
+            body=_clean_body(
+                f"Assigned to {who} although not eligible ({override}): {override_reason}"
+            ),
+        )
+        db.session.add(note)
+        db.session.flush()
+        detail.update(override=override, note_id=note.id)
+    record("case.reassigned", case_id=case.id, actor_id=lead.id, **detail)
     notify(assignee, "assigned", case.id, "A case has been assigned to you")
     db.session.commit()
     return assignee
@@ -680,9 +904,17 @@ def reassign(lead: User, case: Case, assignee_id: int) -> User:
 class FiredRule:
     id: str
     title: str
+    summary: str  # plain language for the Trust Leader; the title when a rule has none
     weight: float | None
     min_level: str | None
     matched: list[str]
+    tags: tuple[str, ...] = ()
+
+    @property
+    def calming(self) -> bool:
+        """A rule written to lower the risk (its pack weight is negative), whatever weight
+        fitting later gave it."""
+        return "deescalation" in self.tags
 
 
 @dataclass(frozen=True)
@@ -743,13 +975,16 @@ def explanation_view(explanation: Any) -> ExplanationView:
         if not rule:
             continue
         rule_id = _text(rule.get("id")) or "rule"
+        title = _text(rule.get("title")) or rule_id
         rules.append(
             FiredRule(
                 id=rule_id,
-                title=_text(rule.get("title")) or rule_id,
+                title=title,
+                summary=_text(rule.get("summary")) or title,
                 weight=_number(rule.get("weight")),
                 min_level=_text(rule.get("min_level")),
                 matched=_strings(rule.get("matched")),
+                tags=tuple(_strings(rule.get("tags"))),
             )
         )
     model = _dict(data.get("model"))

@@ -25,12 +25,17 @@ from service.cases.service import (
     WorkflowError,
 )
 from service.db import Case, User, utcnow
-from service.db.cases import OUTCOMES, STATUSES
+from service.db.cases import OPEN_STATUSES, OUTCOMES, STATUSES
 from service.db.people import CASE_WORKER_ROLES
 from service.extensions import db
 from service.intake.views import LABELS
-from service.schemas.cases import AvailabilitySchema, BodySchema, TransitionSchema
-from service.vocab import CATEGORIES, LEVELS
+from service.schemas.cases import (
+    AvailabilitySchema,
+    BodySchema,
+    FeedbackExtensionSchema,
+    TransitionSchema,
+)
+from service.vocab import CATEGORIES, LANGUAGE_NAMES, LEVELS
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -43,6 +48,8 @@ ACTION_LABELS = {
     "referred_formal": "Mark as referred to a formal process",
     "withdrawn": "Mark as withdrawn",
 }
+# Changes that are hard to take back are confirmed on a page of their own (no JavaScript).
+CONFIRMED_STATUSES = ("withdrawn", "closed")
 
 
 @bp.after_request
@@ -62,6 +69,7 @@ def _helpers() -> dict[str, Any]:
         "status_labels": STATUS_LABELS,
         "outcome_labels": OUTCOME_LABELS,
         "labels": LABELS,
+        "language_names": LANGUAGE_NAMES,
     }
 
 
@@ -163,6 +171,17 @@ def _render_case(
     )
     now = utcnow()
     deadline = service.deadline_of(case)
+    options = (
+        service.assignment_options(case)
+        if service.is_lead(user) and case.status != "closed"
+        else []
+    )
+    can_extend = (
+        (is_assignee or service.is_lead(user))
+        and case.status in OPEN_STATUSES
+        and case.feedback_given_at is None
+        and report.text_removed_on is None
+    )
     return (
         render_template(
             "cases/case.html",
@@ -183,9 +202,13 @@ def _render_case(
             can_close=workable and case.status != "new" and service.can_close(case),
             closing_resolutions=service.closing_resolutions(case),
             outcomes=OUTCOMES,
-            options=service.assignment_options(case)
-            if service.is_lead(user) and case.status != "closed"
-            else [],
+            options=options,
+            overridable=service.OVERRIDABLE_REASONS,
+            can_extend=can_extend,
+            extension_limit=service.feedback_extension_limit(case),
+            can_undo_withdrawal=service.is_lead(user)
+            and case.status == "withdrawn"
+            and report.text_removed_on is None,
             deadline=deadline,
             overdue=deadline is not None and deadline < now,
             now=now,
@@ -215,8 +238,32 @@ def _failed(case: Case, error: WorkflowError, key: str, field_keys: tuple[str, .
     )
 
 
-def _back(case: Case, anchor: str = ""):  # type: ignore[no-untyped-def]
-    return redirect(url_for("cases.case_page", case_id=case.id) + (f"#{anchor}" if anchor else ""))
+def _back(case: Case):  # type: ignore[no-untyped-def]
+    # To the top of the page, where the confirmation is shown (an anchor would scroll past it).
+    return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+def _save_ticks(user: User, case: Case) -> int:
+    """Every form on the case page carries the checklist (one form, many buttons), so ticks
+    not yet saved are kept whichever button is pressed. Only the steps whose box changed
+    since the page was drawn are applied, so a tick made elsewhere meanwhile is never undone
+    by a stale page. Commits; returns how many changed."""
+    form = request.form
+    ticked, was = set(form.getlist("ticked")), set(form.getlist("was"))
+    changes = [
+        (key, key in ticked)
+        for key in dict.fromkeys(form.getlist("shown"))
+        if (key in ticked) != (key in was)
+    ]
+    if not changes:
+        return 0
+    return service.set_steps(user, case, changes)
+
+
+def _with_ticks(text: str, ticks: int) -> str:
+    if not ticks:
+        return text
+    return f"{text} Checklist saved too ({ticks} change{'s' if ticks != 1 else ''})."
 
 
 @bp.post("/cases/<int:case_id>/status")
@@ -227,54 +274,81 @@ def change_status(case_id: int):  # type: ignore[no-untyped-def]
     closing = request.form.get("status") == "closed"
     key = "close" if closing else "status"
     try:
-        data = TransitionSchema().load(
-            {name: request.form.get(name, "") for name in ("status", "outcome", "resolution")}
-        )
+        ticks = _save_ticks(user, case)
+    except WorkflowError as error:
+        return _failed(case, error, "guide")
+    names = ("status", "outcome", "resolution", "closing_message") if closing else ("status",)
+    fields_shown = ("outcome", "resolution", "closing_message")
+    try:
+        data = TransitionSchema().load({name: request.form.get(name, "") for name in names})
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {}
         field_name = next(iter(messages), key)
         text = messages.get(field_name) or ["Choose one of the options."]
-        return _failed(
-            case,
-            WorkflowError(" ".join(map(str, text)), field_name),
-            key,
-            ("outcome", "resolution"),
+        return _failed(case, WorkflowError(" ".join(map(str, text)), field_name), key, fields_shown)
+    if data["status"] in CONFIRMED_STATUSES and request.form.get("confirm") != "yes":
+        try:
+            service.require_assignee(user, case)
+            service.require_workable(case)
+            problem = (
+                service.closing_problem(
+                    case, data["outcome"], data["resolution"], data["closing_message"]
+                )
+                if closing
+                else None
+            )
+            if (
+                problem is None
+                and not closing
+                and "withdrawn" not in service.allowed_transitions(case)
+            ):
+                problem = service.WorkflowError(
+                    f"A case that is {STATUS_LABELS[case.status].lower()} cannot be withdrawn."
+                )
+        except WorkflowError as error:
+            problem = error
+        if problem is not None:
+            return _failed(case, problem, key, fields_shown)
+        if ticks:
+            flash(f"Checklist saved ({ticks} change{'s' if ticks != 1 else ''}).")
+        return render_template(
+            "cases/confirm.html", case=case, data=data, action_labels=ACTION_LABELS
         )
     try:
         service.transition(
-            user, case, data["status"], outcome=data["outcome"], resolution=data["resolution"]
+            user,
+            case,
+            data["status"],
+            outcome=data["outcome"],
+            resolution=data["resolution"],
+            closing_message=data["closing_message"],
         )
     except WorkflowError as error:
-        return _failed(case, error, key, ("outcome", "resolution"))
-    flash(f"Case {case.id} is now: {STATUS_LABELS[case.status].lower()}.")
-    return _back(case, "workflow")
+        return _failed(case, error, key, fields_shown)
+    flash(_with_ticks(f"Case {case.id} is now: {STATUS_LABELS[case.status].lower()}.", ticks))
+    return _back(case)
 
 
 @bp.post("/cases/<int:case_id>/guide")
 @roles_required()
 def update_guide(case_id: int):  # type: ignore[no-untyped-def]
-    """Save the checklist. Only the steps whose box changed since the page was drawn are
-    applied, so a tick made elsewhere meanwhile is never undone by a stale form."""
+    """Save the checklist (see _save_ticks)."""
     user = _worker()
     case = service.load_case_for(user, case_id)
-    form = request.form
-    ticked, was = set(form.getlist("ticked")), set(form.getlist("was"))
-    changes = [
-        (key, key in ticked)
-        for key in dict.fromkeys(form.getlist("shown"))
-        if (key in ticked) != (key in was)
-    ]
     try:
-        changed = service.set_steps(user, case, changes)
+        service.require_assignee(user, case)
+        changed = _save_ticks(user, case)
     except WorkflowError as error:
         return _failed(case, error, "guide")
     flash(f"Checklist saved ({changed} change{'s' if changed != 1 else ''}).")
-    return _back(case, "guide")
+    return _back(case)
 
 
-def _body() -> str:
+def _body(name: str) -> str:
+    """The text of the message or note box (`name`); `body` from a form of its own."""
+    raw = request.form.get(name, request.form.get("body", ""))
     try:
-        return BodySchema().load({"body": request.form.get("body", "")})["body"]  # type: ignore[no-any-return]
+        return BodySchema().load({"body": raw})["body"]  # type: ignore[no-any-return]
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {}
         raise WorkflowError(
@@ -288,11 +362,25 @@ def send_message(case_id: int):  # type: ignore[no-untyped-def]
     user = _worker()
     case = service.load_case_for(user, case_id)
     try:
-        service.send_message(user, case, _body())
+        ticks = _save_ticks(user, case)
     except WorkflowError as error:
-        return _failed(case, error, "message")
-    flash("Message sent. The reporter reads it with their receipt code.")
-    return _back(case, "messages")
+        return _failed(case, error, "guide")
+    feedback = request.form.get("feedback") == "yes"
+    try:
+        service.send_message(
+            user,
+            case,
+            _body("message_body"),
+            feedback=feedback,
+            mark_in_conversation=request.form.get("mark_in_conversation") == "yes",
+        )
+    except WorkflowError as error:
+        return _failed(case, error, "message", ("mark_in_conversation",))
+    text = "Message sent. The reporter reads it with their receipt code."
+    if feedback:
+        text += " It counts as feedback: the feedback deadline is met."
+    flash(_with_ticks(text, ticks))
+    return _back(case)
 
 
 @bp.post("/cases/<int:case_id>/notes")
@@ -301,11 +389,15 @@ def add_note(case_id: int):  # type: ignore[no-untyped-def]
     user = _worker()
     case = service.load_case_for(user, case_id)
     try:
-        service.add_note(user, case, _body())
+        ticks = _save_ticks(user, case)
+    except WorkflowError as error:
+        return _failed(case, error, "guide")
+    try:
+        service.add_note(user, case, _body("note_body"))
     except WorkflowError as error:
         return _failed(case, error, "note")
-    flash("Note added.")
-    return _back(case, "notes")
+    flash(_with_ticks("Note added.", ticks))
+    return _back(case)
 
 
 @bp.post("/cases/<int:case_id>/assignee")
@@ -317,12 +409,53 @@ def reassign(case_id: int):  # type: ignore[no-untyped-def]
     try:
         if not raw.isdigit():
             raise WorkflowError("Choose who should take the case.", "assignee")
-        assignee = service.reassign(user, case, int(raw))
+        assignee = service.reassign(
+            user, case, int(raw), override_reason=request.form.get("override_reason", "")
+        )
     except WorkflowError as error:
-        return _failed(case, error, "assignee", ("assignee",))
+        if error.field == "reason":  # named apart from the deadline extension's reason here
+            error = WorkflowError(error.message, "override_reason")
+        return _failed(case, error, "assignee", ("assignee", "override_reason"))
     flash(f"Case {case.id} is now assigned to {assignee.name or assignee.email}.")
     if not service.can_view(user, case):
         return redirect(url_for("cases.queue"))
+    return _back(case)
+
+
+@bp.post("/cases/<int:case_id>/feedback-deadline")
+@roles_required()
+def extend_feedback(case_id: int):  # type: ignore[no-untyped-def]
+    user = _worker()
+    case = service.load_case_for(user, case_id)
+    try:
+        data = FeedbackExtensionSchema().load(
+            {name: request.form.get(name, "") for name in ("until", "reason")}
+        )
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {}
+        field_name = next(iter(messages), "until")
+        text = " ".join(map(str, messages.get(field_name) or ["Check this field."]))
+        return _failed(case, WorkflowError(text, field_name), "extend", ("until", "reason"))
+    try:
+        service.extend_feedback(user, case, data["until"], data["reason"])
+    except WorkflowError as error:
+        return _failed(case, error, "extend", ("until", "reason"))
+    flash(
+        f"Feedback is now due by {display.when(case.feedback_due_at)}. The reason is in the notes."
+    )
+    return _back(case)
+
+
+@bp.post("/cases/<int:case_id>/reopen")
+@roles_required()
+def undo_withdrawal(case_id: int):  # type: ignore[no-untyped-def]
+    user = _worker()
+    case = service.load_case_for(user, case_id)
+    try:
+        status = service.undo_withdrawal(user, case)
+    except WorkflowError as error:
+        return _failed(case, error, "status")
+    flash(f"The withdrawal is undone: case {case.id} is {STATUS_LABELS[status].lower()} again.")
     return _back(case)
 
 

@@ -62,6 +62,12 @@ class Case(Base):
     breached_at: Mapped[datetime | None] = mapped_column(DateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The first staff message marked as feedback stops the feedback clock (Art. 9(1)(f)).
+    feedback_given_at: Mapped[datetime | None] = mapped_column(DateTime)
+    feedback_warned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    feedback_breached_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Routed to a fallback language because no eligible Trust Leader spoke this one.
+    needs_language: Mapped[str | None] = mapped_column(String(8))
     outcome: Mapped[str | None] = mapped_column(String(32))
     escalated: Mapped[bool | None] = mapped_column(Boolean)
 
@@ -114,6 +120,8 @@ class Message(Base):
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
     # A staff message the reporter has opened: a flag, never when (it would time the reporter).
     read_by_reporter: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A staff message that tells the reporter what is being done: it stops the feedback clock.
+    is_feedback: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class OutboxEntry(Base):

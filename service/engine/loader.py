@@ -69,6 +69,7 @@ _PACK_KEYS = {"pack", "version", "title", "description", "author", "rules"}
 _RULE_KEYS = {
     "id",
     "title",
+    "summary",
     "description",
     "status",
     "tags",
@@ -300,6 +301,8 @@ class _PackCompiler:
             )
         self.known_keys(raw, _RULE_KEYS, "")
         title = self.text(self.required(raw, "title"), "title")
+        # What a Trust Leader reads on the case page; the title when a rule has none.
+        summary = self.text(raw["summary"], "summary") if "summary" in raw else title
         description = self.text(self.required(raw, "description"), "description")
         status = self.required(raw, "status")
         if status not in STATUSES:
@@ -324,6 +327,7 @@ class _PackCompiler:
         return Rule(
             id=rule_id,
             title=title,
+            summary=summary,
             description=description,
             status=status,
             tags=tags,

@@ -267,6 +267,7 @@ class RiskEngine:
                 {
                     "id": hit.rule_id,
                     "title": hit.title,
+                    "summary": hit.summary or hit.title,
                     "weight": fitted.get(hit.rule_id, hit.weight),
                     "weight_source": "fitted" if hit.rule_id in fitted else "rule pack",
                     "min_level": hit.min_level,

@@ -29,6 +29,7 @@ class RuleHit:
     min_level: str | None
     matched: list[str]
     tags: tuple[str, ...]
+    summary: str = ""  # plain language; the title when the rule has none
 
     @property
     def is_high(self) -> bool:
@@ -47,6 +48,7 @@ class Example:
 class Rule:
     id: str
     title: str
+    summary: str
     description: str
     status: str
     tags: tuple[str, ...]
@@ -122,6 +124,7 @@ class RuleSet:
                         min_level=rule.min_level,
                         matched=list(dict.fromkeys(matched))[:MAX_MATCHED_SHOWN],
                         tags=rule.tags,
+                        summary=rule.summary,
                     )
                 )
         return hits

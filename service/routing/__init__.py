@@ -6,7 +6,9 @@ from service.routing.choose import (
     CaseToRoute,
     OrgTree,
     choose_trust_leader,
+    choose_with_fallback,
     eligible,
+    exclusion_counts,
     exclusion_reason,
     standing_exclusions,
 )
@@ -17,7 +19,9 @@ __all__ = [
     "CaseToRoute",
     "OrgTree",
     "choose_trust_leader",
+    "choose_with_fallback",
     "eligible",
+    "exclusion_counts",
     "exclusion_reason",
     "standing_exclusions",
 ]

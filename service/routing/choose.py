@@ -12,8 +12,9 @@ the admin pages warn about those, from the same function routing uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 # An open critical case weighs as much as five low ones.
@@ -142,3 +143,38 @@ def choose_trust_leader(
             c.id,
         ),
     )
+
+
+def exclusion_counts(
+    case: CaseToRoute, candidates: Iterable[Candidate], tree: OrgTree, today: date
+) -> dict[str, int]:
+    """How many candidates each reason rules out, most common first: what the leads are
+    told when no one is eligible."""
+    counts = Counter(
+        reason
+        for reason in (exclusion_reason(case, c, tree, today) for c in candidates)
+        if reason is not None
+    )
+    return dict(counts.most_common())
+
+
+def choose_with_fallback(
+    case: CaseToRoute,
+    candidates: Iterable[Candidate],
+    tree: OrgTree,
+    today: date,
+    fallback_languages: Sequence[str],
+) -> tuple[Candidate | None, str | None]:
+    """The Trust Leader for the case and, when no eligible one speaks its language, the
+    fallback language (in the configured order) the chosen one speaks instead."""
+    pool = list(candidates)
+    chosen = choose_trust_leader(case, pool, tree, today)
+    if chosen is not None:
+        return chosen, None
+    for language in fallback_languages:
+        if language == case.language:
+            continue
+        chosen = choose_trust_leader(replace(case, language=language), pool, tree, today)
+        if chosen is not None:
+            return chosen, language
+    return None, None

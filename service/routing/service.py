@@ -23,9 +23,11 @@ from service.routing.choose import (
     Candidate,
     CaseToRoute,
     OrgTree,
-    choose_trust_leader,
+    choose_with_fallback,
+    exclusion_counts,
     standing_exclusions,
 )
+from service.vocab import LANGUAGE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,13 @@ def unroutable_staff(users: list[User] | None = None) -> dict[int, list[str]]:
     return found
 
 
+def describe_reasons(reasons: dict[str, int]) -> str:
+    """'language: 3, at capacity: 1', or 'no Trust Leaders' when there was no one at all."""
+    if not reasons:
+        return "no active Trust Leaders"
+    return ", ".join(f"{reason}: {count}" for reason, count in reasons.items())
+
+
 def take_routing_round(case_id: int, routing_round: int, *conditions: Any) -> bool:
     """Move the case on from `routing_round` in one conditional UPDATE; False if someone
     (another job, a lead reassigning) already did, or `conditions` do not hold. Whoever takes
@@ -118,24 +127,24 @@ def route_case(case_id: int, routing_round: int) -> str:
 
     report = case.report
     previous = case.assignee_id
-    chosen = choose_trust_leader(
-        CaseToRoute(
-            case_id=case.id,
-            org_unit_id=report.org_unit_id,
-            category=report.category,
-            language=report.language,
-            level=report.risk_level,
-            involved=tuple(report.involved or ()),
-            previous_assignee_id=previous,
-        ),
-        load_candidates(),
-        load_org_tree(),
-        utcnow().date(),
+    route = CaseToRoute(
+        case_id=case.id,
+        org_unit_id=report.org_unit_id,
+        category=report.category,
+        language=report.language,
+        level=report.risk_level,
+        involved=tuple(report.involved or ()),
+        previous_assignee_id=previous,
+    )
+    candidates, tree, today = load_candidates(), load_org_tree(), utcnow().date()
+    chosen, fallback = choose_with_fallback(
+        route, candidates, tree, today, current_app.config["DEFUSE"].routing_fallback_languages
     )
     # Routing follows a submission automatically: its times go to the hour like the case's.
     now = to_hour(utcnow())
     _attach_guide(case)
     if chosen is None:
+        reasons = exclusion_counts(route, candidates, tree, today)
         case.assignee_id = None
         case.routing_state = "unassigned"
         record(
@@ -144,9 +153,11 @@ def route_case(case_id: int, routing_round: int) -> str:
             actor_kind="system",
             to_the_hour=True,
             round=routing_round,
+            reasons=reasons,
         )
+        headline = "No eligible Trust Leader was found (" + describe_reasons(reasons) + ")"
         for lead in leads():
-            notify(lead, "unassigned", case.id, "No eligible Trust Leader was found")
+            notify(lead, "unassigned", case.id, headline)
         outcome = "unassigned"
     else:
         assignee = db.session.get(User, chosen.id)
@@ -154,6 +165,7 @@ def route_case(case_id: int, routing_round: int) -> str:
         case.assignee_id = assignee.id
         case.routing_state = "assigned"
         case.assigned_at = now
+        case.needs_language = report.language if fallback else None
         assignee.last_assigned_at = now
         record(
             "case.assigned",
@@ -162,8 +174,20 @@ def route_case(case_id: int, routing_round: int) -> str:
             to_the_hour=True,
             assignee_id=assignee.id,
             round=routing_round,
+            **({"fallback_language": fallback} if fallback else {}),
         )
         notify(assignee, "assigned", case.id, "A new case has been assigned to you")
+        if fallback:
+            wanted = LANGUAGE_NAMES.get(report.language, report.language)
+            spoken = LANGUAGE_NAMES.get(fallback, fallback)
+            for lead in leads():
+                notify(
+                    lead,
+                    "needs_language",
+                    case.id,
+                    f"No eligible Trust Leader speaks {wanted}, so one who speaks {spoken} "
+                    f"was assigned (reassign it when a {wanted} speaker is free)",
+                )
         outcome = "assigned"
     db.session.commit()
     # No case id: this line carries a time a reporter caused.

@@ -110,6 +110,13 @@ class CaseSchema(Schema):
     deadline = fields.DateTime(allow_none=True)
     overdue = fields.Boolean()
     acknowledged_at = fields.DateTime(allow_none=True)
+    feedback_given_at = fields.DateTime(
+        allow_none=True, metadata={"description": "When a message marked as feedback was sent."}
+    )
+    needs_language = fields.String(
+        allow_none=True,
+        metadata={"description": "Routed to a fallback language: still needs a speaker of this."},
+    )
     closed_at = fields.DateTime(allow_none=True)
     outcome = fields.String(allow_none=True)
     escalated = fields.Boolean(allow_none=True)
@@ -137,6 +144,8 @@ class CaseSchema(Schema):
         "deadline",
         "overdue",
         "acknowledged_at",
+        "feedback_given_at",
+        "needs_language",
         "closed_at",
         "outcome",
         "escalated",
@@ -189,6 +198,15 @@ class TransitionSchema(Schema):
         validate=_one_of(RESOLUTIONS),
         metadata={"description": "When closing straight from an open status: how it ended."},
     )
+    closing_message = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=BODY_MAX, error=f"Keep it under {BODY_MAX} characters."),
+        metadata={
+            "description": "When closing: a last message to the reporter, sent as feedback. "
+            "Required unless the reporter has had feedback already or withdrew."
+        },
+    )
 
     @pre_load
     def _blank_is_none(self, data: Any, **_: Any) -> Any:
@@ -210,6 +228,53 @@ class BodySchema(Schema):
     def _strip(self, data: Any, **_: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("body"), str):
             data = {**data, "body": data["body"].strip()}
+        return data
+
+
+class MessageCreateSchema(BodySchema):
+    feedback = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "This message tells the reporter what is being done: it stops the "
+            "feedback clock (EU 2019/1937, Art. 9)."
+        },
+    )
+    mark_in_conversation = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Also move the case to in_conversation (through acknowledged if "
+            "new). Without it the status never changes."
+        },
+    )
+
+
+class FeedbackExtensionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    until = fields.Date(
+        required=True,
+        error_messages={
+            "required": "Choose the new date feedback is due by.",
+            "invalid": "Enter a date like 2025-06-30.",
+        },
+        metadata={"description": "The new feedback-by date: at most six months after opening."},
+    )
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1000, error="Say why, in at most 1000 characters."),
+        error_messages={"required": "Say why the reporter must wait longer."},
+        metadata={"description": "Why: kept as a private note and audited."},
+    )
+
+    @pre_load
+    def _strip(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):
+            data = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+            if data.get("until") == "":
+                data.pop("until")
+            if data.get("reason") == "":
+                data.pop("reason")
         return data
 
 
@@ -239,6 +304,9 @@ class MessageSchema(Schema):
     read_by_reporter = fields.Boolean(
         required=True,
         metadata={"description": "A staff message the reporter has opened (never when)."},
+    )
+    feedback = fields.Boolean(
+        metadata={"description": "A staff message marked as feedback to the reporter."}
     )
     body = fields.String(allow_none=True)
 
@@ -287,6 +355,15 @@ class AssignSchema(Schema):
         unknown = RAISE
 
     assignee = Id(required=True, strict=True)
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=1000),
+        metadata={
+            "description": "Why, when assigning someone not eligible (language, capacity, "
+            "category). A conflict of interest can never be overridden."
+        },
+    )
 
 
 class AvailabilitySchema(Schema):

@@ -107,6 +107,14 @@ def check_deadlines_job() -> dict[str, int]:
 
 
 @job
+@scheduled(every_seconds=15 * 60)
+def check_feedback_deadlines_job() -> dict[str, int]:
+    from service.routing.sla import check_feedback_deadlines
+
+    return check_feedback_deadlines()
+
+
+@job
 @scheduled(every_seconds=6 * 3600)
 def retention_job() -> int:
     from service.retention import purge_expired

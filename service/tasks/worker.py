@@ -53,6 +53,7 @@ SCHEDULE = tuple(
         jobs.send_notifications_job,
         jobs.requeue_stuck_job,
         jobs.check_deadlines_job,
+        jobs.check_feedback_deadlines_job,
         jobs.retention_job,
     )
 )

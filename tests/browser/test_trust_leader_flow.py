@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 
 MESSAGE = "Thank you for telling us. Could we talk this week, at a time that suits you?"
 REPLY = "Yes please, Thursday after lunch works for me."
+CLOSING = "Your hours are restored from next month. Thank you for speaking up."
 
 
 def fresh(site, case_id: int) -> Case:  # type: ignore[no-untyped-def]
@@ -99,10 +100,14 @@ def test_trust_leader_works_a_case_with_the_reporter(site, leader, open_page, pa
     # Acknowledge, then write to the reporter.
     page.get_by_role("button", name="Acknowledge").click()
     assert page.locator("#case-status").inner_text() == "Acknowledged"
-    page.get_by_label("Message to the reporter").fill(MESSAGE)
+    # A third step ticked and not saved survives sending the message (one form).
+    steps.nth(2).check()
+    page.get_by_label("Message to the reporter", exact=True).fill(MESSAGE)
+    page.get_by_label("Also mark the case as in conversation").check()
     page.get_by_role("button", name="Send message").click()
     assert MESSAGE in page.locator("#thread").inner_text()
     assert page.locator("#case-status").inner_text() == "In conversation"
+    assert page.locator("#guide-progress").inner_text() == f"3 of {total} steps done."
 
     # The reporter, in their own browser, reads it with the receipt code and answers.
     reporter = open_page()
@@ -125,11 +130,20 @@ def test_trust_leader_works_a_case_with_the_reporter(site, leader, open_page, pa
     # Close with an outcome.
     page.get_by_label("How did it end?").select_option("resolved_informally")
     page.get_by_label("What finally happened?").select_option("resolved")
+    page.get_by_label("Closing message to the reporter").fill(CLOSING)
     page.get_by_role("button", name="Close case").click()
+    assert CLOSING in page.locator("#closing-message-preview").inner_text()
+    page.get_by_role("button", name="Yes, close the case").click()
     assert page.locator("#case-status").inner_text() == "Closed: Resolved"
     assert page.locator("#close-form").count() == 0
     closed = fresh(site, urgent_id)
     assert (closed.status, closed.outcome, closed.escalated) == ("closed", "resolved", False)
+
+    # The closing message is what the reporter reads when they next follow up.
+    reporter.goto(site.url + "/follow-up")
+    reporter.get_by_label("Receipt code").fill(receipt)
+    reporter.get_by_role("button", name="Open").click()
+    assert CLOSING in reporter.locator(".thread").inner_text()
 
     # Everything the Trust Leader did is in the audit log; the queue no longer lists the case.
     with site.app_context():

@@ -223,9 +223,14 @@ def test_transition_workflow(client, org, cases):
     assert no_outcome.status_code == 422
     assert "outcome" in no_outcome.get_json()["error"]["fields"]
 
+    closing = {"status": "closed", "resolution": "referred_formal", "outcome": "formal_grievance"}
+    no_feedback = client.post(path, json=closing, headers=headers)
+    assert no_feedback.status_code == 422
+    assert "closing_message" in no_feedback.get_json()["error"]["fields"]
+
     closed = client.post(
         path,
-        json={"status": "closed", "resolution": "referred_formal", "outcome": "formal_grievance"},
+        json={**closing, "closing_message": "HR will contact you about the formal process."},
         headers=headers,
     )
     assert closed.status_code == 200
@@ -311,9 +316,12 @@ def test_notes_and_messages(client, org, cases):
     assert [n["body"] for n in notes] == ["First call went well."]
 
     sent = client.post(
-        f"{API}/{case.id}/messages", json={"body": "Shall we talk Monday?"}, headers=headers
+        f"{API}/{case.id}/messages",
+        json={"body": "Shall we talk Monday?", "mark_in_conversation": True},
+        headers=headers,
     )
     assert sent.status_code == 201 and sent.get_json()["from_reporter"] is False
+    assert sent.get_json()["feedback"] is False
     add_reporter_message(db.session.get(Case, case.id), "Monday is fine.")
     thread = client.get(f"{API}/{case.id}/messages", headers=headers).get_json()["messages"]
     assert [(m["from_reporter"], m["body"]) for m in thread] == [

@@ -183,12 +183,17 @@ def test_status_buttons_and_closing(app, org, leader_client):
     html = page_text(missing)
     assert 'id="outcome-error"' in html and 'aria-invalid="true"' in html
 
-    closed = post_form(
-        leader_client,
-        f"{path}/status",
-        {"status": "closed", "resolution": "resolved_informally", "outcome": "resigned"},
-        page=path,
-    )
+    answers = {
+        "status": "closed",
+        "resolution": "resolved_informally",
+        "outcome": "resigned",
+        "closing_message": "Thank you for telling us. We spoke to the team.",
+    }
+    asked = post_form(leader_client, f"{path}/status", answers, page=path)
+    assert asked.status_code == 200 and 'id="confirm-form"' in page_text(asked)
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "acknowledged"  # nothing happens unconfirmed
+    closed = post_form(leader_client, f"{path}/status", {**answers, "confirm": "yes"}, page=path)
     assert closed.status_code == 302
     db.session.expire_all()
     case = db.session.get(Case, case.id)
@@ -206,7 +211,8 @@ def test_message_and_note_forms(app, org, leader_client):
     assert noted.status_code == 302
     html = page_text(leader_client.get(path))
     assert "When can we talk?" in html and "Sounds serious." in html
-    assert "In conversation" in html
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "new"  # a message never moves the status
 
     empty = post_form(leader_client, f"{path}/messages", {"body": "   "}, page=path)
     assert empty.status_code == 422

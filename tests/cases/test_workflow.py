@@ -25,6 +25,8 @@ from service.extensions import db
 from service.intake.service import add_reporter_message, reporter_messages
 from tests.cases.support import ACCOUNT, case_for, set_risk
 
+CLOSING = "Thank you for raising this. We talked with the team and agreed changes."
+
 
 @pytest.fixture
 def leader(org):  # type: ignore[no-untyped-def]
@@ -49,7 +51,7 @@ def test_full_path_to_closed_sets_label_and_counts(case, leader):
     assert case.acknowledged_at is not None
     service.transition(leader, case, "in_conversation")
     service.transition(leader, case, "resolved_informally")
-    service.transition(leader, case, "closed", outcome="mediated")
+    service.transition(leader, case, "closed", outcome="mediated", closing_message=CLOSING)
 
     assert case.status == "closed" and case.outcome == "mediated"
     assert case.escalated is False and case.closed_at is not None
@@ -73,7 +75,14 @@ def test_full_path_to_closed_sets_label_and_counts(case, leader):
 @pytest.mark.parametrize("outcome", OUTCOMES)
 def test_escalated_follows_the_outcome(case, leader, outcome):
     service.transition(leader, case, "acknowledged")
-    service.transition(leader, case, "closed", resolution="referred_formal", outcome=outcome)
+    service.transition(
+        leader,
+        case,
+        "closed",
+        resolution="referred_formal",
+        outcome=outcome,
+        closing_message=CLOSING,
+    )
     assert case.status == "closed"
     assert case.escalated is (outcome in ESCALATED_OUTCOMES)
 
@@ -153,10 +162,9 @@ def test_access_rules(case, org, leader):
     assert {e.actor_id for e in denied} == {org.staff[n].id for n in ("leader2", "hr", "admin")}
 
 
-def test_message_reaches_only_the_reporter_thread_and_moves_the_case(case, leader):
+def test_message_reaches_only_the_reporter_thread_and_leaves_the_status(case, leader):
     service.send_message(leader, case, "Thank you for telling us. When could we talk?")
-    assert case.status == "in_conversation"
-    assert case.acknowledged_at is not None
+    assert case.status == "new" and case.acknowledged_at is None
     thread = reporter_messages(case)
     assert [m.body for m in thread] == ["Thank you for telling us. When could we talk?"]
     # The reporter has now read it: a flag, and no time that would say when.
@@ -201,11 +209,18 @@ def test_notes_and_bodies_are_validated(case, leader):
 
 def test_audit_trail_has_no_words(case, leader):
     service.add_note(leader, case, "zebracrossing note words")
-    service.send_message(leader, case, "pelicanword message words")
-    service.transition(leader, case, "closed", resolution="resolved_informally", outcome="resolved")
+    service.send_message(leader, case, "pelicanword message words", mark_in_conversation=True)
+    service.transition(
+        leader,
+        case,
+        "closed",
+        resolution="resolved_informally",
+        outcome="resolved",
+        closing_message="closingword message words",
+    )
     assert {"note.added", "message.to_reporter", "case.status_changed"} <= set(actions(case.id))
     details = json.dumps([e.detail for e in db.session.execute(select(AuditEvent)).scalars()])
-    for word in ("zebracrossing", "pelicanword", "lawyer", "shifts"):
+    for word in ("zebracrossing", "pelicanword", "closingword", "lawyer", "shifts"):
         assert word not in details
 
 
@@ -314,10 +329,22 @@ def test_export_outcome_labels(org, leader):
     still_open = case_for(org, leader, text=still_open_text)
     service.transition(leader, escalated, "acknowledged")
     service.transition(
-        leader, escalated, "closed", resolution="referred_formal", outcome="legal_claim"
+        leader,
+        escalated,
+        "closed",
+        resolution="referred_formal",
+        outcome="legal_claim",
+        closing_message=CLOSING,
     )
     service.transition(leader, calm, "acknowledged")
-    service.transition(leader, calm, "closed", resolution="resolved_informally", outcome="resolved")
+    service.transition(
+        leader,
+        calm,
+        "closed",
+        resolution="resolved_informally",
+        outcome="resolved",
+        closing_message=CLOSING,
+    )
     removed = case_for(org, leader)
     service.transition(leader, removed, "closed", resolution="withdrawn", outcome="withdrawn")
     removed.report.text = None
@@ -355,7 +382,9 @@ def test_export_labels_command_writes_what_training_reads(app, org, leader, tmp_
     ):
         case = case_for(org, leader)
         service.transition(leader, case, "acknowledged")
-        service.transition(leader, case, "closed", resolution=resolution, outcome=outcome)
+        service.transition(
+            leader, case, "closed", resolution=resolution, outcome=outcome, closing_message=CLOSING
+        )
     path = tmp_path / "labels" / "outcomes.jsonl"
 
     result = app.test_cli_runner().invoke(args=["model", "export-labels", "--output", str(path)])

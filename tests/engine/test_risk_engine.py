@@ -263,6 +263,7 @@ def test_explanation_is_complete_and_json_serialisable(shipped_rules: RuleSet) -
     assert rules["legal-001"] == {
         "id": "legal-001",
         "title": "Mentions a lawyer or legal adviser",
+        "summary": "Mentions a lawyer or legal adviser",
         "weight": 1.5,
         "weight_source": "rule pack",
         "min_level": "moderate",

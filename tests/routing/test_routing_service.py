@@ -101,7 +101,8 @@ def test_two_jobs_for_one_round_at_the_same_moment_assign_once(app, client, org,
     assert decisions == 2  # the first routing at submission, and this round's: once
 
 
-def test_nobody_eligible_goes_to_leads_unassigned_queue(client, org):
+def test_nobody_eligible_goes_to_leads_unassigned_queue_with_the_reasons(app, client, org):
+    app.config["DEFUSE"] = app.config["DEFUSE"].replace(routing_fallback_languages=())
     for user in db.session.execute(
         select(User).where(User.role.in_(["trust_leader", "lead"]))
     ).scalars():
@@ -110,12 +111,19 @@ def test_nobody_eligible_goes_to_leads_unassigned_queue(client, org):
     case = submit(client, org, language="pl")
     assert case.routing_state == "unassigned" and case.assignee_id is None
     lead = org.staff["lead"]
-    kinds = (
-        db.session.execute(select(Notification.kind).where(Notification.recipient_id == lead.id))
+    alerts = (
+        db.session.execute(select(Notification).where(Notification.recipient_id == lead.id))
         .scalars()
         .all()
     )
-    assert "unassigned" in kinds
+    unassigned = [n for n in alerts if n.kind == "unassigned"]
+    assert len(unassigned) == 1
+    # The lead and the four Trust Leaders all lack Polish: the alert says so, with how many.
+    assert "No eligible Trust Leader was found (language: 5)" in unassigned[0].body
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "case.unassigned")
+    ).scalar_one()
+    assert event.detail["reasons"] == {"language": 5}
 
 
 def test_critical_case_alerts_the_on_call_lead_at_once(client, org):
