@@ -7,9 +7,10 @@ preview; only the scrubbed text is ever stored.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
@@ -178,7 +179,26 @@ def preview():  # type: ignore[no-untyped-def]
         scrubbed=highlight(scrubbed),
         counts=scrubbed.counts,
         labels=LABELS,
+        submission_token=new_submission_token(),
     )
+
+
+#: Session keys of the one-time hand-overs from a POST to the page it redirects to. The
+#: receipt code never goes in a URL (logs, history, referrers): it waits in the server-side
+#: session for the one page view that shows it, and is gone after.
+RECEIPT_ONCE = "receipt_once"
+THREAD_ONCE = "thread_once"
+
+
+def new_submission_token() -> str:
+    """The confirmed form's one-time key: sending it twice files one report or reply."""
+    return secrets.token_urlsafe(32)
+
+
+def _form_token() -> str | None:
+    token = request.form.get("submission_token", "")
+    # Only tokens we could have issued; anything else files as if there were none.
+    return token if 32 <= len(token) <= 64 else None
 
 
 @bp.post("/submit")
@@ -187,8 +207,29 @@ def submit():  # type: ignore[no-untyped-def]
     data, errors = _validate(request.form)
     if data is None:
         return _render_form(request.form, errors, status=422)
-    submission = service.submit_report(data)
-    return render_template("intake/receipt.html", receipt=submission.receipt)
+    submission = service.submit_report(data, submission_key=_form_token())
+    session[RECEIPT_ONCE] = {
+        "code": submission.receipt,
+        "crisis": submission.crisis,
+        "again": submission.replayed,
+    }
+    # 303: the browser GETs the receipt, so a reload or Back never sends the report again.
+    return redirect(url_for("intake.receipt"), code=303)
+
+
+@bp.get("/receipt")
+def receipt():  # type: ignore[no-untyped-def]
+    shown = session.pop(RECEIPT_ONCE, None)
+    if not isinstance(shown, dict):
+        # Reloaded, or opened later: the code was shown once and is not kept.
+        return render_template("intake/receipt.html", receipt=None, crisis=False, again=False)
+    return render_template(
+        "intake/receipt.html",
+        receipt=shown.get("code") or None,
+        crisis=bool(shown.get("crisis")),
+        again=bool(shown.get("again")),
+        crisis_message=current_app.config["DEFUSE"].crisis_message,
+    )
 
 
 @bp.route("/follow-up", methods=["GET", "POST"])
@@ -211,6 +252,7 @@ def _render_status(
     reply_errors: dict[str, Any] | None = None,
     status: int = 200,
     draft: str = "",
+    notice: str | None = None,
 ):
     return render_template(
         "intake/status.html",
@@ -219,6 +261,9 @@ def _render_status(
         messages=service.reporter_messages(case),
         reply_errors=reply_errors or {},
         draft=draft,
+        notice=notice,
+        crisis=service.needs_crisis_support(case.report),
+        crisis_message=current_app.config["DEFUSE"].crisis_message,
     ), status
 
 
@@ -254,6 +299,7 @@ def reply_preview():  # type: ignore[no-untyped-def]
         body=body,
         scrubbed=highlight(scrubbed),
         counts=scrubbed.counts,
+        submission_token=new_submission_token(),
     )
 
 
@@ -264,8 +310,24 @@ def reply():  # type: ignore[no-untyped-def]
     case, body, failed = _reply_case_and_body(code)
     if failed is not None:
         return failed
-    service.add_reporter_message(case, body)
-    return _render_status(case, code)
+    sent = service.add_reporter_message(case, body, submission_key=_form_token())
+    session[THREAD_ONCE] = {
+        "code": code,
+        "notice": "This message was already sent." if sent.replayed else "Your message was sent.",
+    }
+    return redirect(url_for("intake.thread"), code=303)
+
+
+@bp.get("/follow-up/thread")
+def thread():  # type: ignore[no-untyped-def]
+    """The thread right after a reply is sent, once: a reload asks for the code again, so the
+    code is not kept in the browser's session for anyone who uses the device next."""
+    shown = session.pop(THREAD_ONCE, None)
+    case = service.find_case_by_receipt(shown.get("code", "")) if isinstance(shown, dict) else None
+    if case is None:
+        flash("To keep your report private, enter your receipt code again to see it.")
+        return redirect(url_for("intake.follow_up"), code=303)
+    return _render_status(case, shown["code"], notice=shown.get("notice"))
 
 
 @bp.after_request
