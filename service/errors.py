@@ -126,7 +126,7 @@ def handle_database_error(error: DBAPIError):  # type: ignore[no-untyped-def]
     every write happens in one transaction, which is rolled back here."""
     if not database_unavailable(error):
         return handle_unexpected(error)
-    _rollback()
+    rollback()
     log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else "?")
     response = handle_http_exception(
         ServiceUnavailable(
@@ -139,7 +139,7 @@ def handle_database_error(error: DBAPIError):  # type: ignore[no-untyped-def]
     return response
 
 
-def _rollback() -> None:
+def rollback() -> None:
     from service.extensions import db
 
     try:
@@ -149,7 +149,7 @@ def _rollback() -> None:
 
 
 def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
-    _rollback()
+    rollback()
     # Only the exception type: its message could quote report text.
     log.error("unhandled %s on %s", type(error).__name__, request.url_rule)
     return handle_http_exception(InternalServerError("Something went wrong. Nothing was saved."))

@@ -65,7 +65,7 @@ IDEMPOTENCY_HEADER = {
     "schema": {"type": "string", "minLength": 16, "maxLength": 255, "pattern": "^[!-~]+$"},
     "description": "A random value the client makes for each report or message (a UUID will "
     "do). Sending the same key again with the same body files nothing more and answers as the "
-    "first time, with `Idempotent-Replayed: true`; with a different body it is a 422. Keys are "
+    "first time, with `Idempotent-Replayed: true`; with a different body it is a 409. Keys are "
     "remembered for DEFUSE_SUBMISSION_KEY_HOURS (24 by default).",
 }
 REPLAYED_HEADER = {"Idempotent-Replayed": "true"}
@@ -91,16 +91,8 @@ def _idempotency_key() -> str | None:
 
 
 def _key_reused() -> None:
-    abort(
-        422,
-        messages={
-            "headers": {
-                "Idempotency-Key": [
-                    "Idempotency-Key: already used for a different request; make a new key."
-                ]
-            }
-        },
-    )
+    # 409: the request is fine; it conflicts with the earlier one sent under the same key.
+    abort(409, message="Idempotency-Key: already used for a different request; make a new key.")
 
 
 @blp.route("")
@@ -110,6 +102,7 @@ class Reports(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     @blp.arguments(ReportCreateSchema)
     @blp.response(201, ReportCreatedSchema)
+    @blp.alt_response(409, description="The Idempotency-Key was used for a different report")
     def post(self, data):  # type: ignore[no-untyped-def]
         """Submit a report. Returns the receipt code, once: it is never stored in clear.
 
@@ -147,7 +140,7 @@ class ReporterMessages(MethodView):
     @blp.arguments(ReporterReplySchema)
     @blp.response(201, ReportMessageSchema)
     @blp.alt_response(404, description="No report matches the receipt")
-    @blp.alt_response(409, description="The case is closed")
+    @blp.alt_response(409, description="The case is closed, or the Idempotency-Key was used")
     def post(self, data):  # type: ignore[no-untyped-def]
         """Write to the Trust Leader, anonymously."""
         case = _case_from_receipt()

@@ -11,16 +11,19 @@ import secrets
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
+from service import errors
 from service.db import OrgUnit
 from service.extensions import db
 from service.intake import service
 from service.limits import receipt_lookup, receipt_lookup_on_post, report_submission
 from service.org import active_units
-from service.schemas.reports import ReportCreateSchema, ReporterReplySchema
+from service.schemas.reports import TEXT_MAX, TEXT_MIN, ReportCreateSchema, ReporterReplySchema
 from service.vocab import (
     ANSWER_FIELDS,
     CATEGORIES,
@@ -65,7 +68,15 @@ LABELS = {
         "mediation": "Help to resolve it together (mediation)",
         "formal_action": "Formal action",
     },
+    # As the form asks: the preview repeats the answer the reporter chose, in the same words.
+    "urgencies": {"normal": "It can wait a few days", "urgent": "It is urgent"},
 }
+
+
+@bp.app_template_filter("role_label")
+def role_label(value: str) -> str:
+    """A 'raised with' or 'involved' answer as the form shows it."""
+    return "HR" if value == "hr" else value[:1].upper() + value[1:]
 
 
 def form_to_payload(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -109,6 +120,8 @@ def _render_form(
         outcomes=DESIRED_OUTCOMES,
         languages=LANGUAGES,
         labels=LABELS,
+        text_min=TEXT_MIN,
+        text_max=TEXT_MAX,
     ), status
 
 
@@ -180,6 +193,9 @@ def preview():  # type: ignore[no-untyped-def]
         counts=scrubbed.counts,
         labels=LABELS,
         submission_token=new_submission_token(),
+        # Typed a way to be reached but did not tick the box: it will not be kept; say so.
+        contact_dropped=bool((request.form.get("contact") or "").strip())
+        and not request.form.get("wants_contact"),
     )
 
 
@@ -262,6 +278,7 @@ def _render_status(
         reply_errors=reply_errors or {},
         draft=draft,
         notice=notice,
+        text_max=TEXT_MAX,
         crisis=service.needs_crisis_support(case.report),
         crisis_message=current_app.config["DEFUSE"].crisis_message,
     ), status
@@ -328,6 +345,71 @@ def thread():  # type: ignore[no-untyped-def]
         flash("To keep your report private, enter your receipt code again to see it.")
         return redirect(url_for("intake.follow_up"), code=303)
     return _render_status(case, shown["code"], notice=shown.get("notice"))
+
+
+# When sending fails (too many reports from one connection, a form open too long, the database
+# away), the reporter's words must not be lost: the page that says so holds them again, from
+# the request itself, with a button that sends them again. Nothing is stored meanwhile.
+KEEPS_WORDS = {
+    "intake.preview": ("text", "Your account", "Preview my report"),
+    "intake.submit": ("text", "Your account", "Send report"),
+    "intake.reply_preview": ("body", "Your message", "Preview message"),
+    "intake.reply": ("body", "Your message", "Send message"),
+}
+
+
+def _words_kept(heading: str, reason: str, status: int, headers=None):  # type: ignore[no-untyped-def]
+    text_field, text_label, retry_label = KEEPS_WORDS[request.endpoint or ""]
+    page = render_template(
+        "intake/not_sent.html",
+        heading=heading,
+        reason=reason,
+        values=request.form,
+        text_field=text_field,
+        text_label=text_label,
+        retry_label=retry_label,
+        retry_url=request.path,
+    )
+    return page, status, headers or {}
+
+
+@bp.errorhandler(429)
+def _rate_limited(error):  # type: ignore[no-untyped-def]
+    if request.endpoint not in KEEPS_WORDS:
+        return errors.handle_http_exception(error)
+    retry_after = {k: v for k, v in error.get_headers() if k.lower() == "retry-after"}
+    return _words_kept(
+        "Not sent yet: please wait a while",
+        "Too many reports or messages have come from this connection recently, so this one was "
+        "not sent. Please try again later, or from another connection.",
+        429,
+        retry_after,
+    )
+
+
+@bp.errorhandler(CSRFError)
+def _form_expired(error):  # type: ignore[no-untyped-def]
+    if request.endpoint not in KEEPS_WORDS:
+        return errors.handle_csrf_error(error)
+    return _words_kept(
+        "Not sent yet: the page was open a long time",
+        "For your security the form expires after a while. Check your words below and send "
+        "them again.",
+        400,
+    )
+
+
+@bp.errorhandler(DBAPIError)
+def _database_failed(error):  # type: ignore[no-untyped-def]
+    if request.endpoint not in KEEPS_WORDS or not errors.database_unavailable(error):
+        return errors.handle_database_error(error)
+    errors.rollback()
+    return _words_kept(
+        "Not sent yet: the service is busy",
+        "The service could not store this just now. Please try again in a minute.",
+        503,
+        {"Retry-After": "30"},
+    )
 
 
 @bp.after_request

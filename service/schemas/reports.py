@@ -106,7 +106,10 @@ class ReportCreateSchema(Schema):
         required=True,
         validate=TextLength("text", TEXT_MIN, TEXT_MAX),
         error_messages=_named("text"),
-        metadata={"description": "The account, in the reporter's words. Scrubbed before storing."},
+        metadata={
+            "description": "The account, in the reporter's words. Scrubbed before storing.",
+            "pattern": "^[^\\u0000]*$",
+        },
     )
     duration = fields.String(
         load_default=None,
