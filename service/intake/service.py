@@ -13,7 +13,17 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from service.audit import record
-from service.db import Case, Message, OrgUnit, OutboxEntry, Report, to_day, to_hour, utcnow
+from service.db import (
+    Case,
+    Message,
+    OrgUnit,
+    OutboxEntry,
+    Report,
+    User,
+    to_day,
+    to_hour,
+    utcnow,
+)
 from service.extensions import db
 from service.intake import once
 from service.privacy import get_scrubber, purpose_key
@@ -179,14 +189,25 @@ def needs_crisis_support(report: Report) -> bool:
 
 
 def page_on_call_for_crisis(case_id: int) -> None:
-    """The lead on call hears of a report that mentions a risk to life at once, once it is
-    stored, without waiting for routing. The one place that chooses the pager; commits."""
-    from service.routing.service import _alert_on_call as page_critical_case
+    """The lead on call hears of a report that mentions a risk to life as soon as it is stored,
+    through the notification backend, even while the routing queue is down or behind (routing
+    still pages for every critical case as it assigns it). The one call to change the pager.
+    Commits."""
+    from service.notify import notify
 
-    case = db.session.get(Case, case_id)
-    if case is not None:
-        page_critical_case(case)
-        db.session.commit()
+    for lead in on_call_leads():
+        notify(lead, "crisis", case_id, "A report mentions a risk to someone's life")
+    db.session.commit()
+
+
+def on_call_leads() -> list[User]:
+    """The leads marked on call; all active leads when none is."""
+    from service.notify import leads
+
+    on_call = db.session.execute(
+        db.select(User).where(User.role == "lead", User.active.is_(True), User.on_call.is_(True))
+    )
+    return list(on_call.scalars()) or leads()
 
 
 def find_case_by_receipt(code: str) -> Case | None:
