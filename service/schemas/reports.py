@@ -187,7 +187,9 @@ class ReportCreateSchema(Schema):
                 "raised_with",
             )
         if "\x00" in data.get("text", ""):
-            raise ValidationError(f"{FIELD_LABELS['text']}: must not contain NUL characters.", "text")
+            raise ValidationError(
+                f"{FIELD_LABELS['text']}: must not contain NUL characters.", "text"
+            )
 
 
 class ReportCreatedSchema(Schema):

@@ -81,14 +81,18 @@ def test_the_lead_on_call_is_paged_as_soon_as_it_is_stored(client, org, monkeypa
         on_call=True,
         org_unit_id=org.unit("Payroll"),
     )
-    create_user(email="off@demo.defuse", role="lead", password=None, org_unit_id=org.unit("Payroll"))
+    create_user(
+        email="off@demo.defuse", role="lead", password=None, org_unit_id=org.unit("Payroll")
+    )
     on_call = db.session.execute(select(User.id).where(User.on_call.is_(True))).scalars().all()
     assert len(on_call) >= 1
     client.post("/api/v1/reports", json=report_payload(org, text=MILD))
     assert db.session.execute(select(Notification)).scalars().all() == []
     client.post("/api/v1/reports", json=report_payload(org, text=SELF_HARM))
     pages = db.session.execute(select(Notification)).scalars().all()
-    assert sorted((n.recipient_id, n.kind) for n in pages) == [(i, "crisis") for i in sorted(on_call)]
+    assert sorted((n.recipient_id, n.kind) for n in pages) == [
+        (i, "crisis") for i in sorted(on_call)
+    ]
     assert "sleep" not in pages[0].body and "sleep" not in pages[0].subject
 
 

@@ -52,9 +52,7 @@ def test_form_lists_org_units_and_categories_with_labels(client, org):
     # Works without JavaScript: the one script is the site's own enhancement file, nothing inline.
     import re
 
-    assert re.findall(r"<script[^>]*>", page) == [
-        '<script src="/static/js/defuse.js" defer>'
-    ]
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/js/defuse.js" defer>']
 
 
 def test_preview_shows_redactions_then_submit_gives_receipt(client, org):

@@ -52,4 +52,6 @@ def test_the_form_refuses_a_retired_unit_left_open_in_a_browser(client, org):
 def test_an_unknown_unit_is_still_its_own_message(client, org):
     response = client.post("/api/v1/reports", json=report_payload(org, org_unit=999_999))
     assert response.status_code == 422
-    assert response.get_json()["error"]["fields"]["org_unit"] == ["Where it is happening: unknown org unit."]
+    assert response.get_json()["error"]["fields"]["org_unit"] == [
+        "Where it is happening: unknown org unit."
+    ]
