@@ -18,6 +18,7 @@ ACCOUNT = (
     "Since the restructure my manager shouts at me in meetings and some days I think about "
     "ending my life. I do not know who else to tell."
 )
+MILD = "We keep being asked to cover extra shifts and nobody says for how long."
 
 
 @pytest.fixture
@@ -111,9 +112,7 @@ def _cases(site, org, leader_id: int) -> list[int]:  # type: ignore[no-untyped-d
         user = db.session.get(User, leader_id)
         made = []
         for level, score in (("critical", 0.97), ("high", 0.8), ("moderate", 0.4), ("low", 0.1)):
-            case, _ = submit(org, text=ACCOUNT if level == "critical" else None or (
-                "We keep being asked to cover extra shifts and nobody says for how long."
-            ))
+            case, _ = submit(org, text=ACCOUNT if level == "critical" else MILD)
             assign(case, user)
             set_risk(case, level, score)
             made.append(case.id)
@@ -125,9 +124,7 @@ def _cases(site, org, leader_id: int) -> list[int]:  # type: ignore[no-untyped-d
 
 
 def test_the_trust_leader_s_pages(site, org, page):
-    leader = site.create_staff(
-        "trust_leader", name="Robin", org_unit_id=org.unit("Payroll")
-    )
+    leader = site.create_staff("trust_leader", name="Robin", org_unit_id=org.unit("Payroll"))
     case_ids = _cases(site, org, leader.id)
     problems: list[str] = []
     site.sign_in(page, leader)

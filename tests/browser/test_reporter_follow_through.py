@@ -132,7 +132,8 @@ def test_the_counter_says_how_much_is_over_and_nothing_is_cut(site, org, page):
 CONTRAST = """([fg, bg]) => {
   const parse = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
   const lum = rgb => {
-    const [r, g, b] = rgb.map(v => v / 255).map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    const [r, g, b] = rgb.map(v => v / 255)
+      .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
   const [a, b] = [lum(parse(fg)), lum(parse(bg))].sort((x, y) => y - x);
