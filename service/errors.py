@@ -44,6 +44,13 @@ CODES = {
 }
 
 
+#: Pages in our own words where the framework's would puzzle a reporter.
+PLAIN_MESSAGES = {
+    413: "What you sent is too large for us to take in, so nothing was sent or stored. An "
+    "account or message can be up to 5,000 characters: go back, shorten it and send it again.",
+}
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz")
 
@@ -90,7 +97,9 @@ def handle_http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
                 response.headers[name] = value
         return response
     template = "errors/error.html"
-    return render_template(template, status=status, error=error), status
+    return render_template(
+        template, status=status, error=error, message=PLAIN_MESSAGES.get(status)
+    ), status
 
 
 def handle_csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]

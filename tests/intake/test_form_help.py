@@ -157,3 +157,12 @@ def test_languages_by_name_and_the_preview_in_the_form_s_words(client, org):
     assert "<dd>It is urgent</dd>" in page and "<dd>urgent</dd>" not in page
     assert "<dd>Deutsch (German)</dd>" in page
     assert "<dd>My manager, A peer</dd>" in page
+
+
+def test_a_body_too_large_is_explained_in_plain_words(client, org):
+    data = form_data(client, org, text="x" * 70_000)  # beyond DEFUSE_MAX_REQUEST_BYTES
+    response = client.post("/preview", data=data)
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "Too large to send" in page and "up to 5,000 characters" in page
+    assert "capacity limit" not in page  # the framework's wording
