@@ -26,7 +26,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
-from service import errors
+from service import errors as error_pages
 from service.db import OrgUnit
 from service.extensions import db
 from service.intake import service
@@ -385,7 +385,7 @@ def _words_kept(heading: str, reason: str, status: int, headers=None):  # type: 
 @bp.errorhandler(429)
 def _rate_limited(error):  # type: ignore[no-untyped-def]
     if request.endpoint not in KEEPS_WORDS:
-        return errors.handle_http_exception(error)
+        return error_pages.handle_http_exception(error)
     retry_after = {k: v for k, v in error.get_headers() if k.lower() == "retry-after"}
     return _words_kept(
         "Not sent yet: please wait a while",
@@ -399,7 +399,7 @@ def _rate_limited(error):  # type: ignore[no-untyped-def]
 @bp.errorhandler(CSRFError)
 def _form_expired(error):  # type: ignore[no-untyped-def]
     if request.endpoint not in KEEPS_WORDS:
-        return errors.handle_csrf_error(error)
+        return error_pages.handle_csrf_error(error)
     return _words_kept(
         "Not sent yet: the page was open a long time",
         "For your security the form expires after a while. Check your words below and send "
@@ -410,9 +410,9 @@ def _form_expired(error):  # type: ignore[no-untyped-def]
 
 @bp.errorhandler(DBAPIError)
 def _database_failed(error):  # type: ignore[no-untyped-def]
-    if request.endpoint not in KEEPS_WORDS or not errors.database_unavailable(error):
-        return errors.handle_database_error(error)
-    errors.rollback()
+    if request.endpoint not in KEEPS_WORDS or not error_pages.database_unavailable(error):
+        return error_pages.handle_database_error(error)
+    error_pages.rollback()
     return _words_kept(
         "Not sent yet: the service is busy",
         "The service could not store this just now. Please try again in a minute.",
