@@ -3,8 +3,8 @@
 #   make test   set up and run the whole test suite (rule examples, then pytest)
 # Everything is installed into .venv; nothing outside this folder is touched, except that
 # `make test` installs Debian's chromium, redis-server, nginx, docker-compose, nodejs and npm
-# for the tests when missing, and the test OpenID provider's npm packages (tests/oidc, from its
-# lock file).
+# for the tests when missing, the test OpenID provider's npm packages (tests/oidc) and axe-core
+# for the accessibility checks (tests/browser/axe), each from its lock file.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -28,6 +28,12 @@ $(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package-lock.json
 	cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# axe-core, which the browser tests inject into every page they check for WCAG 2.2 AA.
+AXE_DIR := tests/browser/axe
+$(AXE_DIR)/node_modules/.installed: $(AXE_DIR)/package-lock.json
+	cd $(AXE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: install
 	$(BIN)/defuse db upgrade
 	$(BIN)/defuse seed-demo
@@ -38,7 +44,7 @@ worker: install
 
 test: install
 	scripts/ensure-tools chromium redis-server nginx docker-compose node=nodejs npm
-	$(MAKE) --no-print-directory $(OIDC_DIR)/node_modules/.installed
+	$(MAKE) --no-print-directory $(OIDC_DIR)/node_modules/.installed $(AXE_DIR)/node_modules/.installed
 	$(BIN)/defuse rules test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -71,4 +77,4 @@ bench: install $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache $(OIDC_DIR)/node_modules
+	rm -rf $(VENV) instance .pytest_cache $(OIDC_DIR)/node_modules $(AXE_DIR)/node_modules

@@ -109,6 +109,13 @@ def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+DEFAULT_CRISIS_MESSAGE = (
+    "If you are thinking about harming yourself, or anyone's life is in danger, please get help "
+    "now: call your local emergency number, or talk to a crisis helpline in your country, day "
+    "or night. You do not have to wait for your Trust Leader."
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -159,6 +166,10 @@ class Settings:
     # When no eligible Trust Leader speaks a report's language, route to one who speaks one
     # of these (in order) and tell the leads the case needs a speaker. Empty: leave unassigned.
     routing_fallback_languages: tuple[str, ...] = ("en",)
+    # How long a submission key (form token, API Idempotency-Key) keeps a resend from filing.
+    submission_key_hours: int = 24
+    # Shown to a reporter whose report mentions self-harm or a threat to life; plain text.
+    crisis_message: str = DEFAULT_CRISIS_MESSAGE
     anonymity_k: int = 5
     retention_days: int = 180
     max_request_bytes: int = 64 * 1024
@@ -255,6 +266,10 @@ class Settings:
             routing_fallback_languages=_roles_or_none(
                 env, "DEFUSE_ROUTING_FALLBACK_LANGUAGES", defaults.routing_fallback_languages
             ),
+            submission_key_hours=_env_int(
+                env, "DEFUSE_SUBMISSION_KEY_HOURS", defaults.submission_key_hours
+            ),
+            crisis_message=env.get("DEFUSE_CRISIS_MESSAGE", "").strip() or defaults.crisis_message,
             anonymity_k=_env_int(env, "DEFUSE_ANONYMITY_K", defaults.anonymity_k),
             retention_days=_env_int(env, "DEFUSE_RETENTION_DAYS", defaults.retention_days),
             max_request_bytes=_env_int(env, "DEFUSE_MAX_REQUEST_BYTES", defaults.max_request_bytes),
@@ -365,6 +380,8 @@ class Settings:
         if unknown:
             listed = ", ".join(sorted(unknown))
             raise ConfigError(f"DEFUSE_ROUTING_FALLBACK_LANGUAGES has unknown languages: {listed}")
+        if not 1 <= self.submission_key_hours <= 7 * 24:
+            raise ConfigError("DEFUSE_SUBMISSION_KEY_HOURS must be between 1 and 168")
         if self.mail_backend not in ("outbox", "smtp"):
             raise ConfigError("DEFUSE_MAIL_BACKEND must be 'outbox' or 'smtp'")
         # Workers beat every 5 s: a shorter timeout would call a healthy worker missing.

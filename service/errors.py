@@ -44,6 +44,13 @@ CODES = {
 }
 
 
+#: Pages in our own words where the framework's would puzzle a reporter.
+PLAIN_MESSAGES = {
+    413: "What you sent is too large for us to take in, so nothing was sent or stored. An "
+    "account or message can be up to 5,000 characters: go back, shorten it and send it again.",
+}
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz")
 
@@ -90,7 +97,9 @@ def handle_http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
                 response.headers[name] = value
         return response
     template = "errors/error.html"
-    return render_template(template, status=status, error=error), status
+    return render_template(
+        template, status=status, error=error, message=PLAIN_MESSAGES.get(status)
+    ), status
 
 
 def handle_csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
@@ -126,7 +135,7 @@ def handle_database_error(error: DBAPIError):  # type: ignore[no-untyped-def]
     every write happens in one transaction, which is rolled back here."""
     if not database_unavailable(error):
         return handle_unexpected(error)
-    _rollback()
+    rollback()
     log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else "?")
     response = handle_http_exception(
         ServiceUnavailable(
@@ -139,7 +148,7 @@ def handle_database_error(error: DBAPIError):  # type: ignore[no-untyped-def]
     return response
 
 
-def _rollback() -> None:
+def rollback() -> None:
     from service.extensions import db
 
     try:
@@ -149,7 +158,7 @@ def _rollback() -> None:
 
 
 def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
-    _rollback()
+    rollback()
     # Only the exception type: its message could quote report text.
     log.error("unhandled %s on %s", type(error).__name__, request.url_rule)
     return handle_http_exception(InternalServerError("Something went wrong. Nothing was saved."))

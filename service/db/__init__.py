@@ -7,6 +7,7 @@ from service.db.notifications import Notification
 from service.db.org import DirectoryName, OrgUnit
 from service.db.people import ApiToken, RecoveryCode, User
 from service.db.reports import Report
+from service.db.submissions import SubmissionKey
 
 __all__ = [
     "ApiToken",
@@ -22,6 +23,7 @@ __all__ = [
     "OutboxEntry",
     "RecoveryCode",
     "Report",
+    "SubmissionKey",
     "User",
     "to_hour",
     "to_day",

@@ -20,10 +20,72 @@ from service.vocab import (
 
 TEXT_MIN, TEXT_MAX = 20, 5000
 CONTACT_MAX = 200
+UNKNOWN_ORG_UNIT = "Where it is happening: unknown org unit."
+
+#: Each field's name as the form asks for it: every message starts with it, so a message read
+#: on its own (in a summary, or by an API client) says which answer it is about.
+FIELD_LABELS = {
+    "org_unit": "Where it is happening",
+    "category": "Kind of concern",
+    "text": "Your account",
+    "duration": "How long it has been going on",
+    "raised_before": "Raised before",
+    "raised_with": "Raised with",
+    "involved": "Who is involved",
+    "desired_outcome": "What you would like to happen",
+    "urgency": "Urgency",
+    "language": "Language",
+    "contact": "How to reach you",
+    "body": "Your message",
+}
+REQUIRED = {
+    "org_unit": "choose the team or department.",
+    "category": "choose the kind of concern.",
+    "text": "write what is happening.",
+    "body": "write your message.",
+}
 
 
-def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
-    return validate.OneOf(choices, error="Must be one of: {choices}.")
+def _named(name: str) -> dict[str, str]:
+    label = FIELD_LABELS[name]
+    required = f"{label}: {REQUIRED.get(name, 'this is required.')}"
+    return {
+        "required": required,
+        "null": required,
+        "invalid": f"{label}: not a valid value.",
+        "type": f"{label}: not a valid value.",
+    }
+
+
+def _one_of(name: str, choices: tuple[str, ...]) -> validate.OneOf:
+    return validate.OneOf(choices, error=f"{FIELD_LABELS[name]}: must be one of: {{choices}}.")
+
+
+def characters(n: int) -> str:
+    return f"{n:,} character{'' if n == 1 else 's'}"
+
+
+class TextLength(validate.Length):
+    """A length check that says how long the text is and by how much it is off: text over the
+    limit is refused with that message, never cut. A Length, so the OpenAPI document still
+    states minLength and maxLength."""
+
+    def __init__(self, name: str, minimum: int, maximum: int) -> None:
+        super().__init__(min=minimum, max=maximum)
+        self.label = FIELD_LABELS[name]
+
+    def __call__(self, value: str) -> str:
+        length, minimum, maximum = len(value), self.min or 0, self.max or 0
+        if length > maximum:
+            raise ValidationError(
+                f"{self.label} is {characters(length)}, {characters(length - maximum)} over "
+                f"the limit of {maximum:,}. Please shorten it: nothing has been cut."
+            )
+        if length < minimum:
+            raise ValidationError(
+                f"{self.label}: write at least {characters(minimum)} (it has {length:,})."
+            )
+        return value
 
 
 class ReportCreateSchema(Schema):
@@ -33,41 +95,73 @@ class ReportCreateSchema(Schema):
     org_unit = Id(
         required=True,
         strict=True,
-        error="Unknown org unit.",
+        error=UNKNOWN_ORG_UNIT,
+        error_messages=_named("org_unit"),
         metadata={"description": "id from GET /api/v1/org-units"},
     )
-    category = fields.String(required=True, validate=_one_of(CATEGORIES))
+    category = fields.String(
+        required=True, validate=_one_of("category", CATEGORIES), error_messages=_named("category")
+    )
     text = Text(
         required=True,
-        validate=validate.Length(
-            min=TEXT_MIN,
-            max=TEXT_MAX,
-            error=f"Must be between {TEXT_MIN} and {TEXT_MAX} characters.",
-        ),
-        metadata={"description": "The account, in the reporter's words. Scrubbed before storing."},
+        validate=TextLength("text", TEXT_MIN, TEXT_MAX),
+        error_messages=_named("text"),
+        metadata={
+            "description": "The account, in the reporter's words. Scrubbed before storing.",
+            "pattern": "^[^\\u0000]*$",
+        },
     )
-    duration = fields.String(load_default=None, allow_none=True, validate=_one_of(DURATIONS))
-    raised_before = fields.Boolean(load_default=None, allow_none=True)
+    duration = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_one_of("duration", DURATIONS),
+        error_messages=_named("duration"),
+    )
+    raised_before = fields.Boolean(
+        load_default=None, allow_none=True, error_messages=_named("raised_before")
+    )
     raised_with = fields.List(
-        fields.String(validate=_one_of(RAISED_WITH)),
+        fields.String(
+            validate=_one_of("raised_with", RAISED_WITH), error_messages=_named("raised_with")
+        ),
         load_default=list,
-        validate=validate.Length(max=len(RAISED_WITH)),
+        validate=validate.Length(
+            max=len(RAISED_WITH), error=f"{FIELD_LABELS['raised_with']}: too many answers."
+        ),
+        error_messages=_named("raised_with"),
     )
     involved = fields.List(
-        fields.String(validate=_one_of(INVOLVED_ROLES)),
+        fields.String(
+            validate=_one_of("involved", INVOLVED_ROLES), error_messages=_named("involved")
+        ),
         load_default=list,
-        validate=validate.Length(max=len(INVOLVED_ROLES)),
+        validate=validate.Length(
+            max=len(INVOLVED_ROLES), error=f"{FIELD_LABELS['involved']}: too many answers."
+        ),
+        error_messages=_named("involved"),
         metadata={"description": "Roles, never names: 'my manager', 'a peer', ..."},
     )
     desired_outcome = fields.String(
-        load_default=None, allow_none=True, validate=_one_of(DESIRED_OUTCOMES)
+        load_default=None,
+        allow_none=True,
+        validate=_one_of("desired_outcome", DESIRED_OUTCOMES),
+        error_messages=_named("desired_outcome"),
     )
-    urgency = fields.String(load_default="normal", validate=_one_of(URGENCIES))
-    language = fields.String(load_default="en", validate=_one_of(LANGUAGES))
+    urgency = fields.String(
+        load_default="normal",
+        validate=_one_of("urgency", URGENCIES),
+        error_messages=_named("urgency"),
+    )
+    language = fields.String(
+        load_default="en",
+        validate=_one_of("language", LANGUAGES),
+        error_messages=_named("language"),
+    )
     contact = Text(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(max=CONTACT_MAX),
+        validate=TextLength("contact", 0, CONTACT_MAX),
+        error_messages=_named("contact"),
         metadata={"description": "Opt-in: only if the reporter wants to be contacted directly."},
     )
 
@@ -88,7 +182,9 @@ class ReportCreateSchema(Schema):
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("raised_with") and data.get("raised_before") is False:
             raise ValidationError(
-                "Leave this empty if the concern was not raised before.", "raised_with"
+                f"{FIELD_LABELS['raised_with']}: leave this empty if the concern was not raised "
+                "before.",
+                "raised_with",
             )
 
 
@@ -120,7 +216,8 @@ class ReporterReplySchema(Schema):
 
     body = Text(
         required=True,
-        validate=validate.Length(min=1, max=TEXT_MAX, error=f"Must be 1 to {TEXT_MAX} characters."),
+        validate=TextLength("body", 1, TEXT_MAX),
+        error_messages=_named("body"),
     )
 
 

@@ -187,4 +187,6 @@ def test_the_report_form_and_the_api_share_the_budget_through_the_proxy(site, or
     with page.expect_response(re.compile(r"/submit$")) as sent:
         page.get_by_role("button", name="Send report").click()
     assert sent.value.status == 429
-    assert page.get_by_role("heading", name="Too many attempts").is_visible()
+    assert page.get_by_role("heading", name="Not sent yet: please wait a while").is_visible()
+    # The words are not lost: the page holds them again, ready to resend.
+    assert page.locator("#kept-text").input_value().startswith("We keep being asked")

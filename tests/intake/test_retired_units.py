@@ -33,7 +33,7 @@ def test_the_api_refuses_a_report_about_a_retired_unit_on_its_field(client, org)
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["fields"]["org_unit"] == [
-        "This org unit has been retired: choose another from the list."
+        "Where it is happening: this org unit has been retired; choose another from the list."
     ]
     assert stored() == (0, 0)
 
@@ -52,4 +52,6 @@ def test_the_form_refuses_a_retired_unit_left_open_in_a_browser(client, org):
 def test_an_unknown_unit_is_still_its_own_message(client, org):
     response = client.post("/api/v1/reports", json=report_payload(org, org_unit=999_999))
     assert response.status_code == 422
-    assert response.get_json()["error"]["fields"]["org_unit"] == ["Unknown org unit."]
+    assert response.get_json()["error"]["fields"]["org_unit"] == [
+        "Where it is happening: unknown org unit."
+    ]

@@ -202,14 +202,17 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/"): Call("/", everyone(200)),
     ("POST", "/edit"): Call("/edit", everyone(200), form=report_form),
     ("POST", "/preview"): Call("/preview", everyone(200), form=report_form),
-    ("POST", "/submit"): Call("/submit", everyone(200), form=report_form),
+    ("POST", "/submit"): Call("/submit", everyone(303), form=report_form),
+    ("GET", "/receipt"): Call("/receipt", everyone(200)),
+    # Only right after a reply, in the session that sent it; otherwise back to the code form.
+    ("GET", "/follow-up/thread"): Call("/follow-up/thread", everyone(303)),
     ("GET", "/follow-up"): Call("/follow-up", everyone(200)),
     ("POST", "/follow-up"): Call(
         "/follow-up", receipt_holder(200), form=lambda ctx: {"receipt": ctx.held_receipt}
     ),
     ("POST", "/follow-up/reply"): Call(
         "/follow-up/reply",
-        receipt_holder(200),
+        receipt_holder(303),
         form=lambda ctx: {"receipt": ctx.held_receipt, "body": "Thank you, Friday works."},
     ),
     ("POST", "/follow-up/reply/preview"): Call(

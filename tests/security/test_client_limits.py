@@ -104,9 +104,9 @@ def test_without_trusted_proxies_a_spoofed_forwarded_for_does_not_change_the_buc
 def test_the_form_and_the_api_share_one_report_budget(without_proxy):
     app, org = without_proxy
     client = app.test_client()
-    assert _form_report(client, org) == 200
+    assert _form_report(client, org) == 303
     assert _report(client, org) == 201
-    assert _form_report(client, org) == 200
+    assert _form_report(client, org) == 303
     assert _report(client, org) == 429
     assert _form_report(client, org) == 429
 
