@@ -132,24 +132,48 @@ class Threshold:
         if self.k < MINIMUM_K:
             raise ValueError(f"the anonymity threshold must be at least {MINIMUM_K}")
 
-    def release(self, counts: np.ndarray, units: UnitLines) -> np.ndarray:
+    def release(
+        self, counts: np.ndarray, units: UnitLines, within: np.ndarray | None = None
+    ) -> np.ndarray:
         """Which cells of a month cube may be shown. counts has shape (unit-parts,
-        categories + all, weeks + month); the last index of axes 1 and 2 is the margin."""
-        counts = np.asarray(counts, dtype=np.int64)
-        released = counts >= self.k
-        equations = _equations(units, counts.shape)
+        categories + all, weeks + month); the last index of axes 1 and 2 is the margin.
+        `within`: cells outside it are withheld from the start (a measure is shown only
+        inside the cells whose reports are)."""
+        return self.release_jointly([counts], units, within)
+
+    def release_jointly(
+        self,
+        layers: Sequence[np.ndarray],
+        units: UnitLines,
+        within: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """One release pattern that keeps rules 1-4 for every count in `layers` at once.
+
+        A measure is published through counts that must all be protected: a share of high or
+        critical reports tells both how many are high or critical and how many are not, so it
+        is released only where both counts are at least k and neither can be worked out from
+        the lines around it."""
+        counts = [np.asarray(layer, dtype=np.int64) for layer in layers]
+        shape = counts[0].shape
+        released = np.ones(shape, dtype=bool) if within is None else np.array(within, dtype=bool)
+        for layer in counts:
+            released &= layer >= self.k
+        equations = _equations(units, shape)
         while True:
             before = released.copy()
             _close_under_margins(released, units)
-            _complement(released, counts, axis=1, k=self.k)
-            _complement(released, counts, axis=2, k=self.k)
-            _complement_units(released, counts, units, self.k)
+            for layer in counts:
+                _complement(released, layer, axis=1, k=self.k)
+                _complement(released, layer, axis=2, k=self.k)
+                _complement_units(released, layer, units, self.k)
             # Rule 4 once rules 1-3 are stable: no small withheld cell may follow exactly from
             # all the lines together.
-            if np.array_equal(before, released) and not _withhold_for_determined(
-                released, counts, equations, self.k
-            ):
-                return released
+            if np.array_equal(before, released):
+                changed = False
+                for layer in counts:
+                    changed |= _withhold_for_determined(released, layer, equations, self.k)
+                if not changed:
+                    return released
 
     # The three rules below take numbers or numpy arrays (elementwise) alike.
 

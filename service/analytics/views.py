@@ -112,12 +112,10 @@ def _heatmap(answer: query.Answer) -> dict[str, Any]:
     for r, row in enumerate(answer.rows):
         cells = (
             [
-                query.measures(
-                    answer.values[r, p, 0], bool(answer.released[r, p, 0]), answer.threshold
-                )
+                query.measures(answer.values[r, p, 0], answer.shown[r, p, 0], answer.threshold)
                 for p in range(1, len(answer.periods) + 1)
             ]
-            if answer.values is not None and answer.released is not None
+            if answer.values is not None and answer.shown is not None
             else []
         )
         rows.append({"label": query.unit_label(answer.tree, row), "cells": cells})
