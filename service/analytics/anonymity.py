@@ -146,23 +146,32 @@ class Threshold:
         layers: Sequence[np.ndarray],
         units: UnitLines,
         within: np.ndarray | None = None,
+        empty_tells: bool = False,
     ) -> np.ndarray:
         """One release pattern that keeps rules 1-4 for every count in `layers` at once.
 
         A measure is published through counts that must all be protected: a share of high or
         critical reports tells both how many are high or critical and how many are not, so it
         is released only where both counts are at least k and neither can be worked out from
-        the lines around it."""
+        the lines around it.
+
+        `empty_tells`: an empty count inside `within` is a disclosure too (no report of a
+        shown group is "not high or critical" says every one of them is). Such a cell counts
+        as half a report in rules 3 and 4, so hidden parts never add up to a known 0 there."""
         counts = [np.asarray(layer, dtype=np.int64) for layer in layers]
         shape = counts[0].shape
         released = np.ones(shape, dtype=bool) if within is None else np.array(within, dtype=bool)
         for layer in counts:
             released &= layer >= self.k
+        telling = [
+            layer + 0.5 * ((layer == 0) & within) if empty_tells and within is not None else layer
+            for layer in counts
+        ]
         equations = _equations(units, shape)
         while True:
             before = released.copy()
             _close_under_margins(released, units)
-            for layer in counts:
+            for layer in telling:
                 _complement(released, layer, axis=1, k=self.k)
                 _complement(released, layer, axis=2, k=self.k)
                 _complement_units(released, layer, units, self.k)
@@ -170,8 +179,10 @@ class Threshold:
             # all the lines together.
             if np.array_equal(before, released):
                 changed = False
-                for layer in counts:
-                    changed |= _withhold_for_determined(released, layer, equations, self.k)
+                for layer, weight in zip(counts, telling, strict=True):
+                    changed |= _withhold_for_determined(
+                        released, layer, equations, self.k, weight
+                    )
                 if not changed:
                     return released
 
@@ -424,15 +435,21 @@ def _fixed_columns(block: np.ndarray) -> np.ndarray:
 
 
 def _withhold_for_determined(
-    released: np.ndarray, counts: np.ndarray, equations: sparse.csr_matrix, k: int
+    released: np.ndarray,
+    counts: np.ndarray,
+    equations: sparse.csr_matrix,
+    k: int,
+    weight: np.ndarray | None = None,
 ) -> bool:
-    """Withhold one more cell next to each exactly determined withheld cell; True if any."""
+    """Withhold one more cell next to each exactly determined withheld cell; True if any.
+    `weight`: the counts as rule 3 sees them (an empty cell that tells counts as 0.5)."""
     flat_released = released.reshape(-1)
     flat_counts = counts.reshape(-1)
     determined = _determined(flat_released, flat_counts, equations)
     # Only a small, non-empty cell is a disclosure: a cell of k or more could have been shown,
-    # and an empty one holds nobody.
-    determined = determined[(flat_counts[determined] > 0) & (flat_counts[determined] < k)]
+    # and an empty one holds nobody (unless its emptiness tells, see release_jointly).
+    flat_weight = flat_counts if weight is None else np.asarray(weight).reshape(-1)
+    determined = determined[(flat_weight[determined] > 0) & (flat_weight[determined] < k)]
     if not len(determined):
         return False
     by_column = equations.tocsc()

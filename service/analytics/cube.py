@@ -87,8 +87,13 @@ def release_measures(values: np.ndarray, tree: OrgTree, threshold: Threshold) ->
     shown = np.zeros((*values.shape[:-1], len(MEASURES)), dtype=bool)
     for measure, counts in enumerate(measure_counts(values)):
         inside = MEASURE_WITHIN[measure]
+        # Inside a shown group an empty count tells (none high: all low), except for the
+        # resolved count itself: no case closed yet is the organisation's doing, no one's trait.
         shown[..., measure] = threshold.release_jointly(
-            counts, tree.lines, None if inside is None else shown[..., inside]
+            counts,
+            tree.lines,
+            None if inside is None else shown[..., inside],
+            empty_tells=measure not in (SHOWN_REPORTS, SHOWN_RESOLVED),
         )
     return shown
 
