@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from service import api, auth, health, sso
     from service.admin import views as admin_views
+    from service.analytics import feedback
     from service.analytics import views as analytics_views
     from service.cases import views as case_views
     from service.intake import views as intake_views
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(case_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(analytics_views.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(health.bp)
     api.init_app(app)
     errors.init_app(app)

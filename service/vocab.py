@@ -69,3 +69,18 @@ LEVELS: tuple[str, ...] = ("low", "moderate", "high", "critical")
 def level_rank(level: str) -> int:
     """Position of a risk level, so levels can be compared: rank('high') > rank('low')."""
     return LEVELS.index(level)
+
+# How the staff pages, the HR dashboard and "You said, we did" name a category (the report form
+# words them from the reporter's side, in service/intake/views.py).
+CATEGORY_NAMES: dict[str, str] = {
+    "harassment": "Harassment",
+    "bullying": "Bullying",
+    "discrimination": "Discrimination",
+    "retaliation": "Retaliation",
+    "workload": "Workload",
+    "interpersonal": "Interpersonal conflict",
+    "management": "Management",
+    "pay": "Pay and benefits",
+    "safety": "Safety",
+    "other": "Other",
+}
