@@ -10,13 +10,15 @@ every share, each released only inside the cells whose reports are.
 Released months are frozen: the first time a complete month is asked for, each unit's own
 figures are read from the rollups and stored (`analytics_released_months`); from then on the
 month is built from what was stored, never from the rollups, so a later rescore or rule change
-moves cases, not released figures. Cubes are cached per app, keyed by the month, the shape of
-the org tree and k (the only inputs that can still change a frozen month's cells).
+moves cases, not released figures. Cubes are cached per app, keyed by the month, its frozen
+stamp (one small query a request), the shape of the org tree and k (the only inputs that can
+still change a frozen month's cells).
 """
 
 from __future__ import annotations
 
 import io
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -285,26 +287,39 @@ def month_cubes(
     if not months:
         return {}
     cache = _cache(current_app._get_current_object())  # type: ignore[attr-defined]
+    stamps = _stamps(months)
+    unfrozen = [m for m in months if m.start not in stamps]
+    own: dict[date, np.ndarray] = {}
+    if unfrozen:
+        own = _freeze(unfrozen, _read_rollups(unfrozen, tree), tree)
+        stamps = _stamps(months)
     found: dict[date, MonthCube] = {}
     missing: list[tuple[Period, tuple[object, ...]]] = []
     for month in months:
-        key = (month.start, tree.fingerprint, threshold.k)
+        key = (month.start, stamps[month.start], tree.fingerprint, threshold.k)
         cube = cache.get(key)
         if cube is None:
             missing.append((month, key))
         else:
             found[month.start] = cube
     if missing:
-        wanted = [m for m, _ in missing]
-        own = frozen_figures(wanted, tree)
-        unfrozen = [m for m in wanted if m.start not in own]
-        if unfrozen:
-            own.update(_freeze(unfrozen, _read_rollups(unfrozen, tree), tree))
+        wanted = [m for m, _ in missing if m.start not in own]
+        if wanted:
+            own.update(frozen_figures(wanted, tree))
         for month, key in missing:
             cube = _finish(month, own[month.start], tree, threshold)
             cache.put(key, cube)
             found[month.start] = cube
     return found
+
+
+def _stamps(months: Sequence[Period]) -> dict[date, int]:
+    rows = db.session.execute(
+        select(ReleasedMonth.month, ReleasedMonth.stamp).where(
+            ReleasedMonth.month.in_([m.start for m in months])
+        )
+    ).all()
+    return {_as_date(row.month): row.stamp for row in rows}
 
 
 def frozen_figures(months: Sequence[Period], tree: OrgTree) -> dict[date, np.ndarray]:
@@ -366,7 +381,12 @@ def _freeze(
     for month in months:
         db.session.execute(
             insert(ReleasedMonth)
-            .values(month=month.start, figures=_pack(figures[month.start], tree), released_at=this_hour())
+            .values(
+                month=month.start,
+                figures=_pack(figures[month.start], tree),
+                released_at=this_hour(),
+                stamp=secrets.randbits(62),
+            )
             .on_conflict_do_nothing(index_elements=["month"])
         )
     db.session.commit()

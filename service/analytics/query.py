@@ -124,6 +124,8 @@ def resolve_periods(filters: Filters, today: date | None = None) -> tuple[list[P
     'to') has no periods: an empty answer, not an error."""
     if filters.period not in periods.KINDS:
         raise QueryError("period", f"Must be one of: {', '.join(periods.KINDS)}.")
+    if filters.first_day and filters.last_day and filters.first_day > filters.last_day:
+        raise QueryError("from", "The first day must be on or before the last day ('to').")
     released_to = periods.last_released_day(today or utcnow().date())
     last = min(filters.last_day or released_to, released_to)
     first = max(filters.first_day or default_range(today)[0], EARLIEST)  # nothing before

@@ -81,6 +81,8 @@ class ReleasedMonth(Base):
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first Monday
     figures: Mapped[bytes] = mapped_column(LargeBinary)
     released_at: Mapped[datetime] = mapped_column(DateTime)  # to the hour
+    # Random, set when frozen: what the analytics cache is keyed by (a restore changes it).
+    stamp: Mapped[int] = mapped_column(BigInteger)
 
 
 class PublishedAction(Base):

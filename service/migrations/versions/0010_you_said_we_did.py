@@ -21,6 +21,7 @@ def upgrade():
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("figures", sa.LargeBinary(), nullable=False),
         sa.Column("released_at", sa.DateTime(), nullable=False),
+        sa.Column("stamp", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("month"),
     )
     op.create_table(
