@@ -137,9 +137,7 @@ def hotspot_signal(report: Report) -> HotspotSignal:
     past = np.array([history.get(unit_id, 0) for unit_id in ids], dtype=float)
     known = np.nan_to_num(headcount)
     org_rate = model.organisation_rate(float(past.sum()), float(known.sum() * history_days))
-    test = model.test(
-        observed, headcount * window_days, past, known * history_days, org_rate
-    )
+    test = model.test(observed, headcount * window_days, past, known * history_days, org_rate)
     at = ids.index(report.org_unit_id) if report.org_unit_id in ids else -1
     if at < 0 or not np.isfinite(test.expected[at]):
         return HotspotSignal(False, int(observed[at]) if at >= 0 else 1, None, None)

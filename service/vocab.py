@@ -70,6 +70,7 @@ def level_rank(level: str) -> int:
     """Position of a risk level, so levels can be compared: rank('high') > rank('low')."""
     return LEVELS.index(level)
 
+
 # How the staff pages, the HR dashboard and "You said, we did" name a category (the report form
 # words them from the reporter's side, in service/intake/views.py).
 CATEGORY_NAMES: dict[str, str] = {

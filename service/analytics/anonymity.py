@@ -180,9 +180,7 @@ class Threshold:
             if np.array_equal(before, released):
                 changed = False
                 for layer, weight in zip(counts, telling, strict=True):
-                    changed |= _withhold_for_determined(
-                        released, layer, equations, self.k, weight
-                    )
+                    changed |= _withhold_for_determined(released, layer, equations, self.k, weight)
                 if not changed:
                     return released
 

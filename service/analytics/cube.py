@@ -100,7 +100,9 @@ def release_measures(values: np.ndarray, tree: OrgTree, threshold: Threshold) ->
     return shown
 
 
-def derive_measures(values: np.ndarray, parts_shown: np.ndarray, threshold: Threshold) -> np.ndarray:
+def derive_measures(
+    values: np.ndarray, parts_shown: np.ndarray, threshold: Threshold
+) -> np.ndarray:
     """The measures of a figure computed from cells (a sum or difference: a quarter, a
     remainder row, a range total): shown where they are in every cell it is made of and
     every count behind them is at least k."""
@@ -161,7 +163,10 @@ class OrgTree:
         """People in each unit's subtree (retired units count none); NaN where no unit of
         the subtree has a known headcount."""
         own = np.array(
-            [np.nan if h is None or r else float(h) for h, r in zip(self.headcounts, self.retired, strict=True)]
+            [
+                np.nan if h is None or r else float(h)
+                for h, r in zip(self.headcounts, self.retired, strict=True)
+            ]
         )
         total = np.where(np.isnan(own), 0.0, own)
         known = ~np.isnan(own)

@@ -1,4 +1,4 @@
-""""You said, we did": what staff raised, and what leadership did about it.
+""" "You said, we did": what staff raised, and what leadership did about it.
 
 `/you-said-we-did` is public (no sign-in): by quarter and top-level unit, the themes staff
 raised (categories with at least k reports in that quarter, by the same release rule as the
@@ -37,10 +37,7 @@ WRITER_ROLES = ("lead", "admin")
 def top_units(tree: OrgTree) -> list[int]:
     """The units the page is organised by: below a single root, its children; else the roots."""
     roots = tree.roots
-    if len(roots) == 1 and tree.children[roots[0]]:
-        units = list(tree.children[roots[0]])
-    else:
-        units = roots
+    units = list(tree.children[roots[0]]) if len(roots) == 1 and tree.children[roots[0]] else roots
     return [u for u in units if not tree.retired[u]]
 
 
@@ -56,7 +53,9 @@ def released_quarters(today: date | None = None) -> list[Period]:
     return [q for q in found if q.start >= query.EARLIEST]
 
 
-def themes(quarters: list[Period], tree: OrgTree, units: list[int]) -> dict[tuple[date, int], list[str]]:
+def themes(
+    quarters: list[Period], tree: OrgTree, units: list[int]
+) -> dict[tuple[date, int], list[str]]:
     """Per (quarter, unit): the categories whose quarter cell is shown (>= k reports)."""
     if not quarters:
         return {}
@@ -95,9 +94,7 @@ def public_page():  # type: ignore[no-untyped-def]
                     }
                 )
         sections.append({"quarter": quarter, "rows": rows})
-    return render_template(
-        "feedback/public.html", sections=sections, k=current_threshold().k
-    )
+    return render_template("feedback/public.html", sections=sections, k=current_threshold().k)
 
 
 def _published(quarters: list[Period]) -> dict[tuple[date, int], list[dict[str, Any]]]:
@@ -127,7 +124,8 @@ def _published(quarters: list[Period]) -> dict[tuple[date, int], list[dict[str, 
 
 class ActionFormSchema(Schema):
     quarter = fields.Date(
-        required=True, error_messages={"required": "Choose a quarter.", "invalid": "Choose a quarter."}
+        required=True,
+        error_messages={"required": "Choose a quarter.", "invalid": "Choose a quarter."},
     )
     unit = fields.Integer(
         required=True, error_messages={"required": "Choose a unit.", "invalid": "Choose a unit."}

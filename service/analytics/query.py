@@ -28,8 +28,8 @@ from service.analytics.cube import (
     FORMAL,
     HIGH,
     INFORMAL,
-    REPORTS,
     MEASURES,
+    REPORTS,
     SCORE,
     SHOWN_FORMAL,
     SHOWN_HIGH,
@@ -149,7 +149,9 @@ def _period_slices(
         parts = [cubes[m.start] for m in periods.months_of(period)]
         if period.kind == "quarter":
             values[i] = sum(cube.values[:, :, cube.slot(cube.month)] for cube in parts)
-            in_all = np.logical_and.reduce([cube.shown[:, :, cube.slot(cube.month)] for cube in parts])
+            in_all = np.logical_and.reduce(
+                [cube.shown[:, :, cube.slot(cube.month)] for cube in parts]
+            )
             shown[i] = derive_measures(values[i], in_all, threshold)
         else:
             cube = parts[0]
@@ -544,8 +546,7 @@ def hotspots(filters: Filters, today: date | None = None) -> dict[str, Any]:
         for p, period in enumerate(wanted):
             before = np.array(
                 [
-                    m.end < period.start
-                    and m.start >= period.start - timedelta(days=HISTORY_DAYS)
+                    m.end < period.start and m.start >= period.start - timedelta(days=HISTORY_DAYS)
                     for m in history
                 ],
                 dtype=bool,

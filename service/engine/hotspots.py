@@ -54,9 +54,9 @@ class HotspotModel:
     def from_settings(cls, settings: object) -> HotspotModel:
         """From the app's settings (DEFUSE_HOTSPOT_*)."""
         return cls(
-            prior_reports=float(getattr(settings, "hotspot_prior_reports")),
-            false_discovery_rate=float(getattr(settings, "hotspot_false_discovery_rate")),
-            min_reports=int(getattr(settings, "hotspot_min_reports")),
+            prior_reports=float(settings.hotspot_prior_reports),
+            false_discovery_rate=float(settings.hotspot_false_discovery_rate),
+            min_reports=int(settings.hotspot_min_reports),
         )
 
     def organisation_rate(self, reports: float, person_days: float) -> float:

@@ -115,14 +115,18 @@ class MeasuresSchema(Schema):
     resolved_informally_share = fields.Float(
         required=True,
         allow_none=True,
-        metadata={"description": "Of the resolved cases; null unless both sides are at least k "
-        "and protected."},
+        metadata={
+            "description": "Of the resolved cases; null unless both sides are at least k "
+            "and protected."
+        },
     )
     referred_formal_share = fields.Float(
         required=True,
         allow_none=True,
-        metadata={"description": "Of the resolved cases; null unless both sides are at least k "
-        "and protected."},
+        metadata={
+            "description": "Of the resolved cases; null unless both sides are at least k "
+            "and protected."
+        },
     )
     median_hours_to_acknowledge = fields.Integer(
         required=True,
@@ -223,20 +227,26 @@ class HotspotSchema(Schema):
     )
     p_value = fields.Float(
         required=True,
-        metadata={"description": "The surprise: chance of at least this many reports if the "
-        "unit ran at its expected rate (negative binomial)."},
+        metadata={
+            "description": "The surprise: chance of at least this many reports if the "
+            "unit ran at its expected rate (negative binomial)."
+        },
     )
     q_value = fields.Float(
         required=True,
-        metadata={"description": "p_value adjusted for testing every unit of the period "
-        "(Benjamini-Hochberg); a hotspot has q_value <= false_discovery_rate."},
+        metadata={
+            "description": "p_value adjusted for testing every unit of the period "
+            "(Benjamini-Hochberg); a hotspot has q_value <= false_discovery_rate."
+        },
     )
     mean_risk = fields.Float(required=True)
     high_or_critical_share = fields.Float(
         required=True,
         allow_none=True,
-        metadata={"description": "Null unless both the high-or-critical reports and the "
-        "others are at least k and protected."},
+        metadata={
+            "description": "Null unless both the high-or-critical reports and the "
+            "others are at least k and protected."
+        },
     )
 
 

@@ -73,7 +73,9 @@ def random_values(rng: np.random.Generator, part_parent: list[int], own: list[in
     return values
 
 
-def all_lines(part_parent: list[int]) -> list[tuple[tuple[int, int, int], list[tuple[int, int, int]]]]:
+def all_lines(
+    part_parent: list[int],
+) -> list[tuple[tuple[int, int, int], list[tuple[int, int, int]]]]:
     parts = len(part_parent)
     found = []
     for margin in range(parts):
@@ -156,9 +158,9 @@ def test_no_subtraction_recovers_a_small_withheld_count_of_any_measure(seed):
         for count in counts:
             assert (count[mask] >= K).all(), MEASURES[measure]
             assert exposed_by_subtraction(count, mask, lines, telling) == [], MEASURES[measure]
-            assert exposed_by_linear_programming(count, mask, lines, telling) == [], (
-                MEASURES[measure]
-            )
+            assert exposed_by_linear_programming(count, mask, lines, telling) == [], MEASURES[
+                measure
+            ]
     # Every measure is shown only where the reports are.
     assert not (shown[..., 1:] & ~shown[..., SHOWN_REPORTS, None]).any()
 

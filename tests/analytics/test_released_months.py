@@ -42,9 +42,7 @@ def test_the_first_answer_reads_the_rollups(client, org, hr):
 
 
 def test_from_after_to_is_refused_in_words(client, org, hr):
-    response = client.get(
-        "/api/v1/analytics/risk?from=2026-05-01&to=2026-04-01", headers=hr
-    )
+    response = client.get("/api/v1/analytics/risk?from=2026-05-01&to=2026-04-01", headers=hr)
     assert response.status_code == 422
     assert "on or before" in str(response.get_json())
     same_day = client.get("/api/v1/analytics/risk?from=2026-04-01&to=2026-04-01", headers=hr)

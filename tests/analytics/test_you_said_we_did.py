@@ -6,11 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from service.analytics import periods
+from service.analytics.feedback import released_quarters
 from service.db import AuditEvent, PublishedAction
 from service.extensions import db
 from tests.analytics.helpers import add_reports, spread
 from tests.cases.support import csrf_token, sign_in
-from service.analytics.feedback import released_quarters
 
 
 def quarter_months():  # type: ignore[no-untyped-def]

@@ -225,6 +225,8 @@ def fixed(**fields: Any) -> Body:
     return lambda ctx: fields
 
 
+TO_ACTIONS = Redirect("/staff/you-said-we-did")
+
 MATRIX: dict[tuple[str, str], Call] = {
     # --- public: the reporter's side, probes, sign-in ---
     ("GET", "/"): Call("/", everyone(200)),
@@ -380,12 +382,16 @@ MATRIX: dict[tuple[str, str], Call] = {
     ),
     ("POST", "/staff/you-said-we-did"): Call(
         "/staff/you-said-we-did",
-        staff_page(lead=Redirect("/staff/you-said-we-did"), admin=Redirect("/staff/you-said-we-did")),
+        staff_page(
+            lead=Redirect("/staff/you-said-we-did"), admin=Redirect("/staff/you-said-we-did")
+        ),
         form=action_form,
     ),
     ("POST", "/staff/you-said-we-did/<int:action_id>/publish"): Call(
         "/staff/you-said-we-did/{action_id}/publish",
-        staff_page(lead=Redirect("/staff/you-said-we-did"), admin=Redirect("/staff/you-said-we-did")),
+        staff_page(
+            lead=Redirect("/staff/you-said-we-did"), admin=Redirect("/staff/you-said-we-did")
+        ),
     ),
     # --- HR analytics: hr_analyst and admin ---
     ("GET", "/analytics"): Call("/analytics", staff_page(hr_analyst=200, admin=200)),
