@@ -66,8 +66,15 @@ def test_invalid_filters_are_422_with_the_field(client, org, hr):
     unknown = client.get("/api/v1/analytics/risk", headers=hr, query_string={"unit": 99999})
     assert unknown.status_code == 404
     assert unknown.get_json()["error"]["message"] == "Unknown org unit."
-    backwards = get(client, "risk", hr, **{"from": "2025-05-01", "to": "2025-04-01"})
-    assert backwards["periods"] == [] and backwards["cells"] == []
+    backwards = client.get(
+        "/api/v1/analytics/risk",
+        headers=hr,
+        query_string={"from": "2025-05-01", "to": "2025-04-01"},
+    )
+    assert backwards.status_code == 422
+    assert "on or before" in backwards.get_json()["error"]["fields"]["from"][0]
+    same_day = get(client, "risk", hr, **{"from": "2025-04-01", "to": "2025-04-01"})
+    assert same_day["query"]["from"] is not None
 
 
 # -- shape and figures ----------------------------------------------------------------------

@@ -39,11 +39,3 @@ def test_the_first_answer_reads_the_rollups(client, org, hr):
     add_reports(north, month.start, 7, level="high", score=0.8)
     body = get(client, "risk", hr, depth=2, category="all", unit=org.unit("Operations"))
     assert one(body, unit=north, period=month.label)["reports"] == 19
-
-
-def test_from_after_to_is_refused_in_words(client, org, hr):
-    response = client.get("/api/v1/analytics/risk?from=2026-05-01&to=2026-04-01", headers=hr)
-    assert response.status_code == 422
-    assert "on or before" in str(response.get_json())
-    same_day = client.get("/api/v1/analytics/risk?from=2026-04-01&to=2026-04-01", headers=hr)
-    assert same_day.status_code == 200
