@@ -60,15 +60,22 @@ Why differencing does not work
   change against the previous period) is a sum or difference of released cells, and is shown
   only when all of them are released and the result is at least k (`derive`). It adds no
   information beyond the released cells, so it cannot be used to subtract a withheld one.
-* Time: only complete months are released (periods.py). A new report is dated today, in the
-  running month, so it changes no figure already answered; asking again tomorrow cannot
-  single it out.
-* Measures of a released cell (mean risk, share high or critical) describe its >= k reports
-  together. The shares of resolution and the median time to acknowledge describe its closed and
-  acknowledged cases, so they are shown only when there are at least k of those (`measure`);
-  the time to acknowledge is bucketed (upper bound in hours), never an exact time. Hotspots are
-  released unit-months with at least k reports that the risk engine flagged as a hotspot
-  (`hotspot`).
+* Time: only complete months are released (periods.py), and a month is frozen the first time
+  it is answered (cube.py): a new report is dated today, in the running month, and a later
+  rescore of an older report changes the case, not the frozen figures, so asking again
+  tomorrow cannot single anyone out.
+* Every measure goes through the same rule (`release_jointly`, called per measure by
+  cube.release_measures): resolved counts, and the counts behind every share (high or
+  critical and the rest; informal and the rest; formal and the rest), are each released by
+  rules 1-4 inside the cells whose reports (or resolved cases) are shown. A share is shown
+  only where both of its counts are at least k, so never as exactly 0 or 1 (which would tell
+  the attribute of every report in the cell); and an empty count inside a shown group is
+  protected like a small one (`empty_tells`), so "all minus the shown categories" cannot
+  show that a group's reports were all high or critical either. Mean risk rests on the report
+  counts: a score sum is fixed by the same lines exactly where the count is. The time to
+  acknowledge is a median bucket (upper bound in hours) over at least k cases (`measure`).
+  Hotspots are released unit-periods judged by a model that reads released figures only
+  (query.hotspots).
 
 What this does not claim: rule 4 makes sure no small withheld cell can be computed exactly
 from the released cells of its month, however the lines are combined (tests/analytics checks
@@ -77,8 +84,8 @@ attacker can bound a small cell away from zero ("1 to 4 reports") without knowin
 No released figure, and no difference of two nested released figures, rests on fewer than k
 reports. Mean risk and shares over a released cell are attributes of a group of >= k people,
 as in k-anonymity.
-Resolution shares of past months can move as cases close, by one case at a time; that reveals
-that a case of that group was closed, never which.
+Resolutions are frozen with their month, as counted when it was first answered: cases closed
+later are not added to it.
 The cells are those of today's org tree: when an import moves a unit, past months are summed
 again under its new parent. An analyst who kept an answer from before the move can subtract
 the same cell after it and learn the moved unit's past count even where it was withheld, so a
@@ -194,10 +201,6 @@ class Threshold:
         """A measure over a subset of a released cell's reports (its closed or acknowledged
         cases) may be shown."""
         return np.asarray(denominator) >= self.k
-
-    def hotspot(self, cell_released: Any, flagged_reports: Any) -> Any:
-        """A released unit-period is listed as a hotspot if k of its reports were flagged."""
-        return np.logical_and(cell_released, np.asarray(flagged_reports) >= self.k)
 
 
 def current_threshold() -> Threshold:
