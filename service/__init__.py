@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from service import api, auth, health, input_guard, sso
     from service.admin import views as admin_views
+    from service.analytics import feedback
     from service.analytics import views as analytics_views
     from service.cases import views as case_views
     from service.intake import views as intake_views
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(case_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(analytics_views.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(health.bp)
     api.init_app(app)
     # After the API's body check (a body that is not JSON gets its 415 or 400 first).

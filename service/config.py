@@ -135,9 +135,13 @@ class Settings:
     # Lowest score of moderate, high and critical. None: the thresholds chosen for the active
     # model on validation data at training time (see its model card); set only to override.
     level_thresholds: tuple[float, float, float] | None = None
+    # Hotspots (service/engine/hotspots.py): at least this many reports, improbably many for
+    # the unit's headcount and history, with this false discovery rate across units.
     hotspot_min_reports: int = 3
     hotspot_window_days: int = 30
     hotspot_boost: float = 0.1
+    hotspot_false_discovery_rate: float = 0.05
+    hotspot_prior_reports: float = 2.0
     staff_id_patterns: tuple[str, ...] = (r"\b(?:EMP|E|ID)[-_ ]?\d{4,8}\b",)
     # Acknowledge-by deadlines per level, in hours.
     sla_hours: Mapping[str, int] = field(
@@ -236,6 +240,12 @@ class Settings:
                 env, "DEFUSE_HOTSPOT_WINDOW_DAYS", defaults.hotspot_window_days
             ),
             hotspot_boost=_env_float(env, "DEFUSE_HOTSPOT_BOOST", defaults.hotspot_boost),
+            hotspot_false_discovery_rate=_env_float(
+                env, "DEFUSE_HOTSPOT_FALSE_DISCOVERY_RATE", defaults.hotspot_false_discovery_rate
+            ),
+            hotspot_prior_reports=_env_float(
+                env, "DEFUSE_HOTSPOT_PRIOR_REPORTS", defaults.hotspot_prior_reports
+            ),
             staff_id_patterns=_env_list(
                 env, "DEFUSE_STAFF_ID_PATTERNS", defaults.staff_id_patterns
             ),
@@ -389,6 +399,10 @@ class Settings:
             raise ConfigError("DEFUSE_WORKER_HEARTBEAT_TIMEOUT_SECONDS must be at least 15")
         if self.hotspot_min_reports < 2:
             raise ConfigError("DEFUSE_HOTSPOT_MIN_REPORTS must be at least 2")
+        if not 0 < self.hotspot_false_discovery_rate < 1:
+            raise ConfigError("DEFUSE_HOTSPOT_FALSE_DISCOVERY_RATE must be between 0 and 1")
+        if not self.hotspot_prior_reports > 0:
+            raise ConfigError("DEFUSE_HOTSPOT_PRIOR_REPORTS must be more than 0")
         # More hops than there are proxies lets a client choose its own address.
         if not 0 <= self.trusted_proxies <= 5:
             raise ConfigError(

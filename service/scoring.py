@@ -4,19 +4,29 @@ arrive, marking hotspots, and rescoring after a rule or model change."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import NamedTuple
 
+import numpy as np
 from flask import Flask, current_app
 from sqlalchemy import func
 
 from service.analytics.rollups import count_rescore
-from service.db import Case, Report, utcnow
+from service.db import Case, OrgUnit, Report, RiskRollup, utcnow
 from service.engine.facts import ReportFacts
+from service.engine.hotspots import HotspotModel
 from service.extensions import db
 
 log = logging.getLogger(__name__)
 _ENGINE_KEY = "defuse.risk_engine"
 MODEL_NAME = "escalation"
+
+
+class HotspotSignal(NamedTuple):
+    hotspot: bool
+    reports: int  # about the unit in the window, this one included
+    expected: float | None  # None: the unit has no headcount, so it is not judged
+    q_value: float | None
 
 
 def build_risk_engine(app: Flask):  # type: ignore[no-untyped-def]
@@ -61,11 +71,19 @@ def facts_for(report: Report) -> ReportFacts:
     )
 
 
-def _apply(report: Report, hotspot: bool) -> None:
+def _apply(report: Report, hotspot: bool, signal: HotspotSignal | None = None) -> None:
     assessment = get_risk_engine().assess(facts_for(report), hotspot=hotspot)
     report.risk_score = assessment.score
     report.risk_level = assessment.level
-    report.risk_explanation = assessment.explanation
+    explanation = dict(assessment.explanation)
+    if signal is not None:  # what the hotspot model saw when the report arrived
+        explanation["hotspot"] = {
+            **explanation["hotspot"],
+            "reports_in_window": signal.reports,
+            "expected": signal.expected,
+            "q_value": signal.q_value,
+        }
+    report.risk_explanation = explanation
     report.rule_pack_version = assessment.rule_pack_version
     report.model_version = assessment.model_version
     report.hotspot = hotspot
@@ -82,17 +100,70 @@ def _hotspot_window(report: Report) -> tuple:  # type: ignore[type-arg]
     )
 
 
-def score_new_report(report: Report) -> None:
-    """Score a report being submitted. If it makes its org unit a hotspot (several reports
-    within the window), it and the other reports in the window get the hotspot boost.
+HISTORY_DAYS = 365
 
-    Neighbours are counted, not loaded: a busy unit has hundreds, and loading one decrypts its
-    text. Only those not yet boosted (a few, once, when the unit becomes a hotspot) are loaded."""
-    window = _hotspot_window(report)
-    neighbours = db.session.scalar(db.select(func.count()).select_from(Report).where(*window))
-    hotspot = (neighbours or 0) + 1 >= current_app.config["DEFUSE"].hotspot_min_reports
-    _apply(report, hotspot)
-    if hotspot:
+
+def _reports_per_unit(first: date, last: date) -> dict[int, int]:
+    rows = db.session.execute(
+        db.select(RiskRollup.org_unit_id, func.sum(RiskRollup.reports))
+        .where(RiskRollup.day.between(first, last))
+        .group_by(RiskRollup.org_unit_id)
+    ).all()
+    return {unit_id: int(total or 0) for unit_id, total in rows}
+
+
+def hotspot_signal(report: Report) -> HotspotSignal:
+    """Is the report's unit a hotspot, counting this report? The hotspot model
+    (service/engine/hotspots.py) on the last DEFUSE_HOTSPOT_WINDOW_DAYS days of every unit with
+    a headcount, against each unit's own history of the year before (since the first report),
+    with false-discovery control across the units."""
+    settings = current_app.config["DEFUSE"]
+    model = HotspotModel.from_settings(settings)
+    window_days = settings.hotspot_window_days
+    today = report.submitted_on
+    window_start = today - timedelta(days=window_days - 1)
+    first_report = db.session.scalar(db.select(func.min(RiskRollup.day)))
+    history_start = max(
+        window_start - timedelta(days=HISTORY_DAYS), _as_date(first_report or window_start)
+    )
+    history_days = max(0, (window_start - history_start).days)
+    units = db.session.execute(db.select(OrgUnit.id, OrgUnit.headcount)).all()
+    ids = [unit_id for unit_id, _ in units]
+    headcount = np.array([np.nan if h is None else float(h) for _, h in units])
+    window = _reports_per_unit(window_start, today)
+    window[report.org_unit_id] = window.get(report.org_unit_id, 0) + 1  # not counted yet
+    history = _reports_per_unit(history_start, window_start - timedelta(days=1))
+    observed = np.array([window.get(unit_id, 0) for unit_id in ids], dtype=float)
+    past = np.array([history.get(unit_id, 0) for unit_id in ids], dtype=float)
+    known = np.nan_to_num(headcount)
+    org_rate = model.organisation_rate(float(past.sum()), float(known.sum() * history_days))
+    test = model.test(observed, headcount * window_days, past, known * history_days, org_rate)
+    at = ids.index(report.org_unit_id) if report.org_unit_id in ids else -1
+    if at < 0 or not np.isfinite(test.expected[at]):
+        return HotspotSignal(False, int(observed[at]) if at >= 0 else 1, None, None)
+    return HotspotSignal(
+        bool(test.hotspot[at]),
+        int(observed[at]),
+        round(float(test.expected[at]), 2),
+        float(f"{float(test.q_value[at]):.3g}"),
+    )
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def score_new_report(report: Report) -> None:
+    """Score a report being submitted. If its org unit is a hotspot (`hotspot_signal`), it and
+    the other reports about the unit within the window get the hotspot boost.
+
+    Neighbours are not loaded unless needed: loading one decrypts its text. Only those not yet
+    boosted (a few, once, when the unit becomes a hotspot) are loaded. Rescoring changes cases
+    only: released analytics months are frozen (service/analytics/cube.py)."""
+    signal = hotspot_signal(report)
+    _apply(report, signal.hotspot, signal)
+    if signal.hotspot:
+        window = _hotspot_window(report)
         unboosted = db.select(Report).where(*window, Report.hotspot.is_not(True))
         for other in db.session.execute(unboosted).scalars():
             rescore(other, hotspot=True)

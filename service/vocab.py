@@ -96,3 +96,19 @@ def language_name(code: str) -> str:
         return code
     own = own[:1].upper() + own[1:]  # CLDR writes some in lower case ("español")
     return own if own == english else f"{own} ({english})"
+
+
+# How the staff pages, the HR dashboard and "You said, we did" name a category (the report form
+# words them from the reporter's side, in service/intake/views.py).
+CATEGORY_NAMES: dict[str, str] = {
+    "harassment": "Harassment",
+    "bullying": "Bullying",
+    "discrimination": "Discrimination",
+    "retaliation": "Retaliation",
+    "workload": "Workload",
+    "interpersonal": "Interpersonal conflict",
+    "management": "Management",
+    "pay": "Pay and benefits",
+    "safety": "Safety",
+    "other": "Other",
+}

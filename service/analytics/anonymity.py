@@ -60,15 +60,22 @@ Why differencing does not work
   change against the previous period) is a sum or difference of released cells, and is shown
   only when all of them are released and the result is at least k (`derive`). It adds no
   information beyond the released cells, so it cannot be used to subtract a withheld one.
-* Time: only complete months are released (periods.py). A new report is dated today, in the
-  running month, so it changes no figure already answered; asking again tomorrow cannot
-  single it out.
-* Measures of a released cell (mean risk, share high or critical) describe its >= k reports
-  together. The shares of resolution and the median time to acknowledge describe its closed and
-  acknowledged cases, so they are shown only when there are at least k of those (`measure`);
-  the time to acknowledge is bucketed (upper bound in hours), never an exact time. Hotspots are
-  released unit-months with at least k reports that the risk engine flagged as a hotspot
-  (`hotspot`).
+* Time: only complete months are released (periods.py), and a month is frozen the first time
+  it is answered (cube.py): a new report is dated today, in the running month, and a later
+  rescore of an older report changes the case, not the frozen figures, so asking again
+  tomorrow cannot single anyone out.
+* Every measure goes through the same rule (`release_jointly`, called per measure by
+  cube.release_measures): resolved counts, and the counts behind every share (high or
+  critical and the rest; informal and the rest; formal and the rest), are each released by
+  rules 1-4 inside the cells whose reports (or resolved cases) are shown. A share is shown
+  only where both of its counts are at least k, so never as exactly 0 or 1 (which would tell
+  the attribute of every report in the cell); and an empty count inside a shown group is
+  protected like a small one (`empty_tells`), so "all minus the shown categories" cannot
+  show that a group's reports were all high or critical either. Mean risk rests on the report
+  counts: a score sum is fixed by the same lines exactly where the count is. The time to
+  acknowledge is a median bucket (upper bound in hours) over at least k cases (`measure`).
+  Hotspots are released unit-periods judged by a model that reads released figures only
+  (query.hotspots).
 
 What this does not claim: rule 4 makes sure no small withheld cell can be computed exactly
 from the released cells of its month, however the lines are combined (tests/analytics checks
@@ -77,8 +84,8 @@ attacker can bound a small cell away from zero ("1 to 4 reports") without knowin
 No released figure, and no difference of two nested released figures, rests on fewer than k
 reports. Mean risk and shares over a released cell are attributes of a group of >= k people,
 as in k-anonymity.
-Resolution shares of past months can move as cases close, by one case at a time; that reveals
-that a case of that group was closed, never which.
+Resolutions are frozen with their month, as counted when it was first answered: cases closed
+later are not added to it.
 The cells are those of today's org tree: when an import moves a unit, past months are summed
 again under its new parent. An analyst who kept an answer from before the move can subtract
 the same cell after it and learn the moved unit's past count even where it was withheld, so a
@@ -132,24 +139,57 @@ class Threshold:
         if self.k < MINIMUM_K:
             raise ValueError(f"the anonymity threshold must be at least {MINIMUM_K}")
 
-    def release(self, counts: np.ndarray, units: UnitLines) -> np.ndarray:
+    def release(
+        self, counts: np.ndarray, units: UnitLines, within: np.ndarray | None = None
+    ) -> np.ndarray:
         """Which cells of a month cube may be shown. counts has shape (unit-parts,
-        categories + all, weeks + month); the last index of axes 1 and 2 is the margin."""
-        counts = np.asarray(counts, dtype=np.int64)
-        released = counts >= self.k
-        equations = _equations(units, counts.shape)
+        categories + all, weeks + month); the last index of axes 1 and 2 is the margin.
+        `within`: cells outside it are withheld from the start (a measure is shown only
+        inside the cells whose reports are)."""
+        return self.release_jointly([counts], units, within)
+
+    def release_jointly(
+        self,
+        layers: Sequence[np.ndarray],
+        units: UnitLines,
+        within: np.ndarray | None = None,
+        empty_tells: bool = False,
+    ) -> np.ndarray:
+        """One release pattern that keeps rules 1-4 for every count in `layers` at once.
+
+        A measure is published through counts that must all be protected: a share of high or
+        critical reports tells both how many are high or critical and how many are not, so it
+        is released only where both counts are at least k and neither can be worked out from
+        the lines around it.
+
+        `empty_tells`: an empty count inside `within` is a disclosure too (no report of a
+        shown group is "not high or critical" says every one of them is). Such a cell counts
+        as half a report in rules 3 and 4, so hidden parts never add up to a known 0 there."""
+        counts = [np.asarray(layer, dtype=np.int64) for layer in layers]
+        shape = counts[0].shape
+        released = np.ones(shape, dtype=bool) if within is None else np.array(within, dtype=bool)
+        for layer in counts:
+            released &= layer >= self.k
+        telling = [
+            layer + 0.5 * ((layer == 0) & within) if empty_tells and within is not None else layer
+            for layer in counts
+        ]
+        equations = _equations(units, shape)
         while True:
             before = released.copy()
             _close_under_margins(released, units)
-            _complement(released, counts, axis=1, k=self.k)
-            _complement(released, counts, axis=2, k=self.k)
-            _complement_units(released, counts, units, self.k)
+            for layer in telling:
+                _complement(released, layer, axis=1, k=self.k)
+                _complement(released, layer, axis=2, k=self.k)
+                _complement_units(released, layer, units, self.k)
             # Rule 4 once rules 1-3 are stable: no small withheld cell may follow exactly from
             # all the lines together.
-            if np.array_equal(before, released) and not _withhold_for_determined(
-                released, counts, equations, self.k
-            ):
-                return released
+            if np.array_equal(before, released):
+                changed = False
+                for layer, weight in zip(counts, telling, strict=True):
+                    changed |= _withhold_for_determined(released, layer, equations, self.k, weight)
+                if not changed:
+                    return released
 
     # The three rules below take numbers or numpy arrays (elementwise) alike.
 
@@ -161,10 +201,6 @@ class Threshold:
         """A measure over a subset of a released cell's reports (its closed or acknowledged
         cases) may be shown."""
         return np.asarray(denominator) >= self.k
-
-    def hotspot(self, cell_released: Any, flagged_reports: Any) -> Any:
-        """A released unit-period is listed as a hotspot if k of its reports were flagged."""
-        return np.logical_and(cell_released, np.asarray(flagged_reports) >= self.k)
 
 
 def current_threshold() -> Threshold:
@@ -400,15 +436,21 @@ def _fixed_columns(block: np.ndarray) -> np.ndarray:
 
 
 def _withhold_for_determined(
-    released: np.ndarray, counts: np.ndarray, equations: sparse.csr_matrix, k: int
+    released: np.ndarray,
+    counts: np.ndarray,
+    equations: sparse.csr_matrix,
+    k: int,
+    weight: np.ndarray | None = None,
 ) -> bool:
-    """Withhold one more cell next to each exactly determined withheld cell; True if any."""
+    """Withhold one more cell next to each exactly determined withheld cell; True if any.
+    `weight`: the counts as rule 3 sees them (an empty cell that tells counts as 0.5)."""
     flat_released = released.reshape(-1)
     flat_counts = counts.reshape(-1)
     determined = _determined(flat_released, flat_counts, equations)
     # Only a small, non-empty cell is a disclosure: a cell of k or more could have been shown,
-    # and an empty one holds nobody.
-    determined = determined[(flat_counts[determined] > 0) & (flat_counts[determined] < k)]
+    # and an empty one holds nobody (unless its emptiness tells, see release_jointly).
+    flat_weight = flat_counts if weight is None else np.asarray(weight).reshape(-1)
+    determined = determined[(flat_weight[determined] > 0) & (flat_weight[determined] < k)]
     if not len(determined):
         return False
     by_column = equations.tocsc()

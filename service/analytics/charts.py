@@ -18,7 +18,8 @@ SERIES_CLASSES = 11
 
 @dataclass(frozen=True)
 class HeatCell:
-    value: int | None  # None: suppressed
+    value: int | None  # the label: number of reports; None: suppressed
+    risk: float | None = None  # the colour: mean risk, 0 to 1
 
     @property
     def suppressed(self) -> bool:
@@ -29,10 +30,10 @@ def _text(value: object) -> str:
     return str(escape(str(value)))
 
 
-def _heat_class(value: int, highest: int) -> str:
-    if highest <= 0:
-        return "heat-1"
-    level = 1 + min(HEAT_LEVELS - 1, int((HEAT_LEVELS - 1) * value / highest))
+def _heat_class(risk: float) -> str:
+    """A fixed scale of mean risk (0-0.2, ..., 0.8-1), so a colour means the same in every
+    view."""
+    level = 1 + min(HEAT_LEVELS - 1, max(0, int(risk * HEAT_LEVELS)))
     return f"heat-{level}"
 
 
@@ -44,11 +45,11 @@ def heatmap(
     column_labels: Sequence[str],
     cells: Sequence[Sequence[HeatCell]],
 ) -> Markup:
-    """Rows (org units) by columns (periods), shaded by number of reports."""
+    """Rows (org units) by columns (periods), shaded by mean risk, labelled with the number
+    of reports."""
     label_width, cell_width, cell_height, header = 210, 64, 30, 42
     width = label_width + cell_width * max(1, len(column_labels)) + 10
     height = header + cell_height * max(1, len(row_labels)) + 10
-    highest = max((c.value for row in cells for c in row if c.value is not None), default=0)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart heatmap" role="img" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
@@ -82,9 +83,10 @@ def heatmap(
                     f'y="{y + 19}" text-anchor="middle">supp.</text></g>'
                 )
             else:
-                level = _heat_class(cell.value or 0, highest)
+                level = _heat_class(cell.risk or 0.0)
+                risk = "" if cell.risk is None else f", mean risk {cell.risk:.2f}"
                 parts.append(
-                    f'<g class="heat-cell"><title>{_text(name)}: {cell.value} reports</title>'
+                    f'<g class="heat-cell"><title>{_text(name)}: {cell.value} reports{risk}</title>'
                     f'<rect class="{level}" x="{x + 1}" y="{y + 1}" width="{cell_width - 2}" '
                     f'height="{cell_height - 2}"/>'
                     f'<text class="heat-text {level}-text" x="{x + cell_width / 2:.0f}" '

@@ -3,16 +3,22 @@
 A cube holds, for every unit-part (each unit's subtree, and each parent unit's own reports),
 every category and "all", every week of the month and the month itself, a vector of additive
 features (reports, score sum, high or critical, hotspots, resolutions, acknowledgement-time
-histogram). Which cells may be shown is decided by anonymity.Threshold.release.
+histogram). Which measures of which cells may be shown is decided by the anonymity threshold,
+measure by measure (`release_measures`): report counts, then the counts behind resolution and
+every share, each released only inside the cells whose reports are.
 
-Cubes are cached per app, keyed by the month, the change stamps of its weeks (kept by database
-triggers), the shape of the org tree and k. A complete month's counts never change, so after
-the first request the analytics answer from memory; any write to that month's rollups changes a
-stamp and the month is recomputed on the next request.
+Released months are frozen: the first time a complete month is asked for, each unit's own
+figures are read from the rollups and stored (`analytics_released_months`); from then on the
+month is built from what was stored, never from the rollups, so a later rescore or rule change
+moves cases, not released figures. Cubes are cached per app, keyed by the month, its frozen
+stamp (one small query a request), the shape of the org tree and k (the only inputs that can
+still change a frozen month's cells).
 """
 
 from __future__ import annotations
 
+import io
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -22,12 +28,19 @@ from datetime import date
 import numpy as np
 from flask import Flask, current_app
 from sqlalchemy import Date, case, cast, func, literal_column, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from service.analytics import periods
 from service.analytics.anonymity import Threshold, UnitLines
 from service.analytics.periods import Period
-from service.db import AcknowledgementRollup, OrgUnit, ResolutionRollup, RiskRollup
-from service.db.rollups import AnalyticsVersion
+from service.db import (
+    AcknowledgementRollup,
+    OrgUnit,
+    ReleasedMonth,
+    ResolutionRollup,
+    RiskRollup,
+    this_hour,
+)
 from service.extensions import db
 from service.vocab import CATEGORIES
 
@@ -42,6 +55,66 @@ RESOLUTIONS: tuple[str, ...] = ("resolved_informally", "referred_formal", "withd
 REPORTS, SCORE, HIGH, HOTSPOTS, INFORMAL, FORMAL, WITHDRAWN = range(7)
 ACK = 7  # first acknowledgement bucket
 FEATURES = ACK + len(ACK_BOUNDS)
+
+# The published measures, and the counts each one gives away (anonymity.release_jointly):
+# a share tells both how many reports have the attribute and how many have not.
+MEASURES: tuple[str, ...] = ("reports", "high", "resolved", "informal", "formal")
+SHOWN_REPORTS, SHOWN_HIGH, SHOWN_RESOLVED, SHOWN_INFORMAL, SHOWN_FORMAL = range(len(MEASURES))
+# A measure is shown only inside the cells where this one is (None: anywhere).
+MEASURE_WITHIN: tuple[int | None, ...] = (
+    None,
+    SHOWN_REPORTS,
+    SHOWN_REPORTS,
+    SHOWN_RESOLVED,
+    SHOWN_RESOLVED,
+)
+
+
+def measure_counts(values: np.ndarray) -> list[list[np.ndarray]]:
+    """For each measure, the whole-number counts it rests on, from features (..., FEATURES)."""
+    counts = np.rint(values).astype(np.int64)
+    reports, high = counts[..., REPORTS], counts[..., HIGH]
+    informal, formal, withdrawn = counts[..., INFORMAL], counts[..., FORMAL], counts[..., WITHDRAWN]
+    return [
+        [reports],
+        [high, reports - high],
+        [informal + formal + withdrawn],
+        [informal, formal + withdrawn],
+        [formal, informal + withdrawn],
+    ]
+
+
+def release_measures(values: np.ndarray, tree: OrgTree, threshold: Threshold) -> np.ndarray:
+    """Which measures of which cells of a month cube are shown: (cells..., MEASURES)."""
+    shown = np.zeros((*values.shape[:-1], len(MEASURES)), dtype=bool)
+    for measure, counts in enumerate(measure_counts(values)):
+        inside = MEASURE_WITHIN[measure]
+        # Inside a shown group an empty count tells (none high: all low), except for the
+        # resolved count itself: no case closed yet is the organisation's doing, no one's trait.
+        shown[..., measure] = threshold.release_jointly(
+            counts,
+            tree.lines,
+            None if inside is None else shown[..., inside],
+            empty_tells=measure not in (SHOWN_REPORTS, SHOWN_RESOLVED),
+        )
+    return shown
+
+
+def derive_measures(
+    values: np.ndarray, parts_shown: np.ndarray, threshold: Threshold
+) -> np.ndarray:
+    """The measures of a figure computed from cells (a sum or difference: a quarter, a
+    remainder row, a range total): shown where they are in every cell it is made of and
+    every count behind them is at least k."""
+    shown = np.array(parts_shown, dtype=bool)
+    for measure, counts in enumerate(measure_counts(values)):
+        for count in counts:
+            shown[..., measure] &= count >= threshold.k
+        inside = MEASURE_WITHIN[measure]
+        if inside is not None:
+            shown[..., measure] &= shown[..., inside]
+    return shown
+
 
 CACHE_KEY = "defuse.analytics_cubes"
 CACHE_SIZE = 512
@@ -60,6 +133,7 @@ class OrgTree:
     external_ids: tuple[str, ...]
     names: tuple[str, ...]
     retired: tuple[bool, ...]
+    headcounts: tuple[int | None, ...]  # the unit's own people, from the HR file
     parents: tuple[int, ...]  # index of the parent unit, -1 for a root
     depths: tuple[int, ...]
     children: tuple[tuple[int, ...], ...]
@@ -85,6 +159,24 @@ class OrgTree:
         except ValueError:
             return None
 
+    def subtree_headcounts(self) -> np.ndarray:
+        """People in each unit's subtree (retired units count none); NaN where no unit of
+        the subtree has a known headcount."""
+        own = np.array(
+            [
+                np.nan if h is None or r else float(h)
+                for h, r in zip(self.headcounts, self.retired, strict=True)
+            ]
+        )
+        total = np.where(np.isnan(own), 0.0, own)
+        known = ~np.isnan(own)
+        for node in reversed(range(self.size)):
+            parent = self.parents[node]
+            if parent >= 0:
+                total[parent] += total[node]
+                known[parent] |= known[node]
+        return np.where(known, total, np.nan)
+
     def subtree(self, index: int) -> list[int]:
         found, stack = [], [index]
         while stack:
@@ -96,7 +188,14 @@ class OrgTree:
 
 def load_tree() -> OrgTree:
     rows = db.session.execute(
-        select(OrgUnit.id, OrgUnit.external_id, OrgUnit.name, OrgUnit.parent_id, OrgUnit.retired_at)
+        select(
+            OrgUnit.id,
+            OrgUnit.external_id,
+            OrgUnit.name,
+            OrgUnit.parent_id,
+            OrgUnit.retired_at,
+            OrgUnit.headcount,
+        )
     ).all()
     by_id = {row.id: row for row in rows}
     kids: dict[int | None, list[int]] = {}
@@ -129,6 +228,7 @@ def load_tree() -> OrgTree:
         external_ids=tuple(by_id[u].external_id for u in order),
         names=tuple(by_id[u].name for u in order),
         retired=tuple(by_id[u].retired_at is not None for u in order),
+        headcounts=tuple(by_id[u].headcount for u in order),
         parents=parents,
         depths=tuple(depth_of[u] for u in order),
         children=children,
@@ -143,7 +243,12 @@ class MonthCube:
     month: Period
     weeks: tuple[Period, ...]
     values: np.ndarray  # (unit-parts, categories + all, weeks + month, FEATURES)
-    released: np.ndarray  # (unit-parts, categories + all, weeks + month)
+    shown: np.ndarray  # (unit-parts, categories + all, weeks + month, MEASURES)
+
+    @property
+    def released(self) -> np.ndarray:
+        """The cells whose report counts are shown."""
+        return self.shown[..., SHOWN_REPORTS]
 
     def slot(self, period: Period) -> int:
         if period.kind == "month":
@@ -180,40 +285,117 @@ def _cache(app: Flask) -> _Cache:
 def month_cubes(
     months: Sequence[Period], tree: OrgTree, threshold: Threshold
 ) -> dict[date, MonthCube]:
-    """The cubes of the given months, from the cache where their stamps are unchanged."""
+    """The cubes of the given (complete) months: from memory, else from their frozen figures,
+    else read from the rollups and frozen now. Frozen figures are what the month was first
+    answered with, so a month's answers never change; only today's org tree and k are
+    applied to them again (a moved unit's history is summed under its new parent)."""
     if not months:
         return {}
     cache = _cache(current_app._get_current_object())  # type: ignore[attr-defined]
-    stamps = _week_stamps(min(m.start for m in months), max(m.end for m in months))
+    stamps = _stamps(months)
+    unfrozen = [m for m in months if m.start not in stamps]
+    own: dict[date, np.ndarray] = {}
+    if unfrozen:
+        own = _freeze(unfrozen, _read_rollups(unfrozen, tree), tree)
+        stamps = _stamps(months)
     found: dict[date, MonthCube] = {}
     missing: list[tuple[Period, tuple[object, ...]]] = []
     for month in months:
-        key = (
-            month.start,
-            tuple(stamps.get(w) for w in month.weeks()),
-            tree.fingerprint,
-            threshold.k,
-        )
+        key = (month.start, stamps[month.start], tree.fingerprint, threshold.k)
         cube = cache.get(key)
         if cube is None:
             missing.append((month, key))
         else:
             found[month.start] = cube
     if missing:
-        built = _build([m for m, _ in missing], tree, threshold)
+        wanted = [m for m, _ in missing if m.start not in own]
+        if wanted:
+            own.update(frozen_figures(wanted, tree))
         for month, key in missing:
-            cache.put(key, built[month.start])
-            found[month.start] = built[month.start]
+            cube = _finish(month, own[month.start], tree, threshold)
+            cache.put(key, cube)
+            found[month.start] = cube
     return found
 
 
-def _week_stamps(first: date, last: date) -> dict[date, int]:
+def _stamps(months: Sequence[Period]) -> dict[date, int]:
     rows = db.session.execute(
-        select(AnalyticsVersion.week, AnalyticsVersion.version).where(
-            AnalyticsVersion.week.between(first, last)
+        select(ReleasedMonth.month, ReleasedMonth.stamp).where(
+            ReleasedMonth.month.in_([m.start for m in months])
         )
     ).all()
-    return {_as_date(row.week): row.version for row in rows}
+    return {_as_date(row.month): row.stamp for row in rows}
+
+
+def frozen_figures(months: Sequence[Period], tree: OrgTree) -> dict[date, np.ndarray]:
+    """The frozen figures of those months that have them, laid out on today's tree (own
+    unit-parts, categories + all, weeks + month, FEATURES; margins still empty)."""
+    rows = db.session.execute(
+        select(ReleasedMonth.month, ReleasedMonth.figures).where(
+            ReleasedMonth.month.in_([m.start for m in months])
+        )
+    ).all()
+    by_start = {m.start: m for m in months}
+    return {
+        _as_date(row.month): _unpack(by_start[_as_date(row.month)], row.figures, tree)
+        for row in rows
+    }
+
+
+def _empty(month: Period, tree: OrgTree) -> np.ndarray:
+    return np.zeros((tree.parts, len(CATEGORY_AXIS), len(month.weeks()) + 1, FEATURES))
+
+
+def _pack(values: np.ndarray, tree: OrgTree) -> bytes:
+    """A month's own-report figures per unit (only units with any), as an .npz file."""
+    own = np.asarray(tree.own)
+    per_unit = values[own][:, :-1, :-1]  # no margins: they are sums, made again on load
+    used = np.nonzero(per_unit.reshape(len(own), -1).any(axis=1))[0]
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        unit_ids=np.asarray(tree.ids, dtype=np.int64)[used],
+        categories=np.asarray(CATEGORY_AXIS[:-1]),
+        values=per_unit[used],
+    )
+    return buffer.getvalue()
+
+
+def _unpack(month: Period, blob: bytes, tree: OrgTree) -> np.ndarray:
+    values = _empty(month, tree)
+    with np.load(io.BytesIO(blob), allow_pickle=False) as stored:
+        columns = [CATEGORY_INDEX.get(str(name)) for name in stored["categories"]]
+        own_part = {unit_id: tree.own[i] for i, unit_id in enumerate(tree.ids)}
+        for unit_id, figures in zip(stored["unit_ids"].tolist(), stored["values"], strict=True):
+            part = own_part.get(unit_id)
+            if part is None:
+                continue  # units are never deleted; only a bad restore could get here
+            for column, by_week in zip(columns, figures, strict=True):
+                if column is not None:
+                    values[part, column, :-1] += by_week
+    return values
+
+
+def _freeze(
+    months: Sequence[Period], figures: dict[date, np.ndarray], tree: OrgTree
+) -> dict[date, np.ndarray]:
+    """Store the figures of months not frozen yet. Two requests may freeze the same month at
+    once: the first stored wins, and both answer with what is stored."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for month in months:
+        db.session.execute(
+            insert(ReleasedMonth)
+            .values(
+                month=month.start,
+                figures=_pack(figures[month.start], tree),
+                released_at=this_hour(),
+                stamp=secrets.randbits(62),
+            )
+            .on_conflict_do_nothing(index_elements=["month"])
+        )
+    db.session.commit()
+    return frozen_figures(months, tree)
 
 
 def _as_date(value: object) -> date:
@@ -232,16 +414,14 @@ def _ack_bucket(column):  # type: ignore[no-untyped-def]
     return case(*whens, else_=len(ACK_BOUNDS) - 1)
 
 
-def _build(months: Sequence[Period], tree: OrgTree, threshold: Threshold) -> dict[date, MonthCube]:
-    """Read the rollups of the months (one query per table) and build their cubes."""
+def _read_rollups(months: Sequence[Period], tree: OrgTree) -> dict[date, np.ndarray]:
+    """Read the rollups of the months (one query per table): each unit's own reports."""
     week_slot: dict[date, tuple[date, int]] = {}
     arrays: dict[date, np.ndarray] = {}
     for month in months:
         for slot, monday in enumerate(month.weeks()):
             week_slot[monday] = (month.start, slot)
-        arrays[month.start] = np.zeros(
-            (tree.parts, len(CATEGORY_AXIS), len(month.weeks()) + 1, FEATURES)
-        )
+        arrays[month.start] = _empty(month, tree)
     first, last = min(m.start for m in months), max(m.end for m in months)
     own_part = {unit_id: tree.own[i] for i, unit_id in enumerate(tree.ids)}
 
@@ -322,7 +502,7 @@ def _build(months: Sequence[Period], tree: OrgTree, threshold: Threshold) -> dic
         ),
         lambda index, amounts: ((ACK + int(index), amounts[0] or 0),),
     )
-    return {month.start: _finish(month, arrays[month.start], tree, threshold) for month in months}
+    return arrays
 
 
 def _finish(month: Period, values: np.ndarray, tree: OrgTree, threshold: Threshold) -> MonthCube:
@@ -335,9 +515,8 @@ def _finish(month: Period, values: np.ndarray, tree: OrgTree, threshold: Thresho
             values[parent] += values[node]
     values[:, -1] = values[:, :-1].sum(axis=1)
     values[:, :, -1] = values[:, :, :-1].sum(axis=2)
-    counts = np.rint(values[..., REPORTS]).astype(np.int64)
-    released = threshold.release(counts, tree.lines)
+    shown = release_measures(values, tree, threshold)
     values.setflags(write=False)
-    released.setflags(write=False)
+    shown.setflags(write=False)
     weeks = tuple(periods.week(monday) for monday in month.weeks())
-    return MonthCube(month=month, weeks=weeks, values=values, released=released)
+    return MonthCube(month=month, weeks=weeks, values=values, shown=shown)

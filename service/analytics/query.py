@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+from flask import current_app
 
 from service.analytics import periods
 from service.analytics.anonymity import Threshold, current_threshold
@@ -26,17 +27,24 @@ from service.analytics.cube import (
     FEATURES,
     FORMAL,
     HIGH,
-    HOTSPOTS,
     INFORMAL,
+    MEASURES,
     REPORTS,
     SCORE,
+    SHOWN_FORMAL,
+    SHOWN_HIGH,
+    SHOWN_INFORMAL,
+    SHOWN_REPORTS,
+    SHOWN_RESOLVED,
     WITHDRAWN,
     OrgTree,
+    derive_measures,
     load_tree,
     month_cubes,
 )
 from service.analytics.periods import Period
 from service.db import utcnow
+from service.engine.hotspots import HotspotModel, per_100_a_year
 from service.vocab import CATEGORIES
 
 MAX_PERIODS = 160
@@ -87,10 +95,15 @@ class Answer:
     threshold: Threshold
     rows: list[Row] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
-    # (rows, periods + 1, categories, FEATURES) and (rows, periods + 1, categories); period 0
-    # is the one before the range, kept for the change against the previous period.
+    # (rows, periods + 1, categories, FEATURES) and (rows, periods + 1, categories, MEASURES);
+    # period 0 is the one before the range, kept for the change against the previous period.
     values: np.ndarray | None = None
-    released: np.ndarray | None = None
+    shown: np.ndarray | None = None
+
+    @property
+    def released(self) -> np.ndarray | None:
+        """(rows, periods + 1, categories): the cells whose report counts are shown."""
+        return None if self.shown is None else self.shown[..., SHOWN_REPORTS]
 
     def query_echo(self) -> dict[str, Any]:
         return {
@@ -111,6 +124,8 @@ def resolve_periods(filters: Filters, today: date | None = None) -> tuple[list[P
     'to') has no periods: an empty answer, not an error."""
     if filters.period not in periods.KINDS:
         raise QueryError("period", f"Must be one of: {', '.join(periods.KINDS)}.")
+    if filters.first_day and filters.last_day and filters.first_day > filters.last_day:
+        raise QueryError("from", "The first day must be on or before the last day ('to').")
     released_to = periods.last_released_day(today or utcnow().date())
     last = min(filters.last_day or released_to, released_to)
     first = max(filters.first_day or default_range(today)[0], EARLIEST)  # nothing before
@@ -123,45 +138,46 @@ def resolve_periods(filters: Filters, today: date | None = None) -> tuple[list[P
 def _period_slices(
     wanted: Sequence[Period], tree: OrgTree, threshold: Threshold
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Values (periods, unit-parts, categories, FEATURES) and released flags for each period.
-    A quarter is the sum of its three months, released only where all three are."""
+    """Values (periods, unit-parts, categories, FEATURES) and shown measures (periods,
+    unit-parts, categories, MEASURES) for each period. A quarter is the sum of its three
+    months, each measure shown only where it is in all three."""
     months = sorted({m for p in wanted for m in periods.months_of(p)})
     cubes = month_cubes(months, tree, threshold)
     values = np.zeros((len(wanted), tree.parts, len(CATEGORY_AXIS), FEATURES))
-    released = np.zeros((len(wanted), tree.parts, len(CATEGORY_AXIS)), dtype=bool)
+    shown = np.zeros((len(wanted), tree.parts, len(CATEGORY_AXIS), len(MEASURES)), dtype=bool)
     for i, period in enumerate(wanted):
         parts = [cubes[m.start] for m in periods.months_of(period)]
         if period.kind == "quarter":
             values[i] = sum(cube.values[:, :, cube.slot(cube.month)] for cube in parts)
-            all_released = np.logical_and.reduce(
-                [cube.released[:, :, cube.slot(cube.month)] for cube in parts]
+            in_all = np.logical_and.reduce(
+                [cube.shown[:, :, cube.slot(cube.month)] for cube in parts]
             )
-            released[i] = threshold.derive(values[i][..., REPORTS], all_released)
+            shown[i] = derive_measures(values[i], in_all, threshold)
         else:
             cube = parts[0]
             values[i] = cube.values[:, :, cube.slot(period)]
-            released[i] = cube.released[:, :, cube.slot(period)]
-    return values, released
+            shown[i] = cube.shown[:, :, cube.slot(period)]
+    return values, shown
 
 
 def _combine(
     rows: Sequence[Row],
     tree: OrgTree,
     values: np.ndarray,
-    released: np.ndarray,
+    shown: np.ndarray,
     threshold: Threshold,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's figures as signed sums of unit-parts, released only where every part is."""
+    """Each row's figures as signed sums of unit-parts, each measure shown only where it is
+    in every part (and its counts are at least k)."""
     terms = np.zeros((len(rows), tree.parts))
     for r, row in enumerate(rows):
         for sign, part in row.terms:
             terms[r, part] += sign
     row_values = np.einsum("ru,pucf->rpcf", terms, values)
     hidden_parts = np.einsum(
-        "ru,puc->rpc", (terms != 0).astype(np.int64), (~released).astype(np.int64)
+        "ru,pucm->rpcm", (terms != 0).astype(np.int64), (~shown).astype(np.int64)
     )
-    row_released = threshold.derive(row_values[..., REPORTS], hidden_parts == 0)
-    return row_values, np.asarray(row_released, dtype=bool)
+    return row_values, derive_measures(row_values, hidden_parts == 0, threshold)
 
 
 def _category_indexes(category: str | None) -> list[int]:
@@ -222,27 +238,33 @@ def risk_table(filters: Filters, today: date | None = None) -> Answer:
     if not wanted:
         return answer
     with_previous = [periods.preceding(wanted[0]), *wanted]
-    values, released = _period_slices(with_previous, tree, threshold)
+    values, shown = _period_slices(with_previous, tree, threshold)
     values = values[:, :, category_indexes]
-    released = released[:, :, category_indexes]
+    shown = shown[:, :, category_indexes]
     # A unit is listed when any of its subtree cells asked for is released.
-    has_release = released[1:, : tree.size].any(axis=(0, 2))
+    has_release = shown[1:, : tree.size, :, SHOWN_REPORTS].any(axis=(0, 2))
     answer.rows = _rows_for_depth(tree, tops, filters.depth, has_release)
-    row_values, row_released = _combine(answer.rows, tree, values, released, threshold)
+    row_values, row_shown = _combine(answer.rows, tree, values, shown, threshold)
     keep = [
-        r for r, row in enumerate(answer.rows) if not row.remainder or row_released[r, 1:].any()
+        r
+        for r, row in enumerate(answer.rows)
+        if not row.remainder or row_shown[r, 1:, :, SHOWN_REPORTS].any()
     ]
     answer.rows = [answer.rows[r] for r in keep]
-    answer.values, answer.released = row_values[keep], row_released[keep]
+    answer.values, answer.shown = row_values[keep], row_shown[keep]
     return answer
 
 
 # -- turning figures into the published shape ----------------------------------------------
 
 
-def measures(vector: np.ndarray, released: bool, threshold: Threshold) -> dict[str, Any]:
-    """The published figures of one cell: all None when it is not released."""
-    if not released:
+NOTHING_SHOWN = np.zeros(len(MEASURES), dtype=bool)
+
+
+def measures(vector: np.ndarray, shown: np.ndarray, threshold: Threshold) -> dict[str, Any]:
+    """The published figures of one cell (`shown`: its MEASURES flags): all None when its
+    reports are not shown; each other figure None where its own counts are not."""
+    if not shown[SHOWN_REPORTS]:
         return {
             "suppressed": True,
             "reports": None,
@@ -255,17 +277,16 @@ def measures(vector: np.ndarray, released: bool, threshold: Threshold) -> dict[s
         }
     reports = int(round(vector[REPORTS]))
     resolved = float(vector[INFORMAL] + vector[FORMAL] + vector[WITHDRAWN])
-    show_resolution = bool(threshold.measure(resolved))
     return {
         "suppressed": False,
         "reports": reports,
         "mean_risk": _share(vector[SCORE], reports),
-        "high_or_critical_share": _share(vector[HIGH], reports),
-        "resolved_cases": int(round(resolved)) if show_resolution else None,
+        "high_or_critical_share": _share(vector[HIGH], reports) if shown[SHOWN_HIGH] else None,
+        "resolved_cases": int(round(resolved)) if shown[SHOWN_RESOLVED] else None,
         "resolved_informally_share": _share(vector[INFORMAL], resolved)
-        if show_resolution
+        if shown[SHOWN_INFORMAL]
         else None,
-        "referred_formal_share": _share(vector[FORMAL], resolved) if show_resolution else None,
+        "referred_formal_share": _share(vector[FORMAL], resolved) if shown[SHOWN_FORMAL] else None,
         "median_hours_to_acknowledge": _median_bucket(vector[ACK:], threshold),
     }
 
@@ -285,12 +306,13 @@ def _median_bucket(histogram: np.ndarray, threshold: Threshold) -> int | None:
 def change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, float | int | None]:
     if current["suppressed"] or previous["suppressed"]:
         return {"reports": None, "mean_risk": None, "high_or_critical_share": None}
+    high_now, high_before = current["high_or_critical_share"], previous["high_or_critical_share"]
     return {
         "reports": current["reports"] - previous["reports"],
         "mean_risk": round(current["mean_risk"] - previous["mean_risk"], 2),
-        "high_or_critical_share": round(
-            current["high_or_critical_share"] - previous["high_or_critical_share"], 2
-        ),
+        "high_or_critical_share": None
+        if high_now is None or high_before is None
+        else round(high_now - high_before, 2),
     }
 
 
@@ -317,24 +339,30 @@ def row_json(tree: OrgTree, row: Row) -> dict[str, Any]:
 
 
 def _figure_columns(
-    values: np.ndarray, released: np.ndarray, threshold: Threshold
+    values: np.ndarray, shown_measures: np.ndarray, threshold: Threshold
 ) -> dict[str, list[Any]]:
-    """The figures of `measures` for many cells at once (values (..., FEATURES), released
-    (...), flattened in C order) as columns, computed with numpy; None where not shown."""
+    """The figures of `measures` for many cells at once (values (..., FEATURES), shown
+    (..., MEASURES), flattened in C order) as columns, computed with numpy; None where not
+    shown."""
     flat = values.reshape(-1, FEATURES)
-    shown = released.reshape(-1)
+    flags = shown_measures.reshape(-1, len(MEASURES))
+    shown = flags[:, SHOWN_REPORTS]
     reports = np.rint(flat[:, REPORTS])
     safe = np.where(reports > 0, reports, 1)
     mean = np.round(np.clip(flat[:, SCORE] / safe, 0, 1), 2)
     high = np.round(np.clip(flat[:, HIGH] / safe, 0, 1), 2)
     resolved = flat[:, INFORMAL] + flat[:, FORMAL] + flat[:, WITHDRAWN]
     safe_resolved = np.where(resolved > 0, resolved, 1)
-    by_resolution = shown & np.asarray(threshold.measure(resolved))
+    by_high = shown & flags[:, SHOWN_HIGH]
+    by_resolution = shown & flags[:, SHOWN_RESOLVED]
+    by_informal = shown & flags[:, SHOWN_INFORMAL]
+    by_formal = shown & flags[:, SHOWN_FORMAL]
     histogram = flat[:, ACK:]
     acknowledged = histogram.sum(axis=1)
     by_median = shown & np.asarray(threshold.measure(acknowledged))
     middle = (np.cumsum(histogram, axis=1) * 2 >= acknowledged[:, None]).argmax(axis=1)
     both = np.concatenate([[False], shown[1:] & shown[:-1]])  # this cell and the one before
+    both_high = np.concatenate([[False], by_high[1:] & by_high[:-1]])
 
     def column(array: np.ndarray, where: np.ndarray) -> list[Any]:
         return [v if w else None for v, w in zip(array.tolist(), where.tolist(), strict=True)]
@@ -343,29 +371,29 @@ def _figure_columns(
         "suppressed": (~shown).tolist(),
         "reports": column(reports.astype(np.int64), shown),
         "mean_risk": column(mean, shown),
-        "high_or_critical_share": column(high, shown),
+        "high_or_critical_share": column(high, by_high),
         "resolved_cases": column(np.rint(resolved).astype(np.int64), by_resolution),
         "resolved_informally_share": column(
-            np.round(np.clip(flat[:, INFORMAL] / safe_resolved, 0, 1), 2), by_resolution
+            np.round(np.clip(flat[:, INFORMAL] / safe_resolved, 0, 1), 2), by_informal
         ),
         "referred_formal_share": column(
-            np.round(np.clip(flat[:, FORMAL] / safe_resolved, 0, 1), 2), by_resolution
+            np.round(np.clip(flat[:, FORMAL] / safe_resolved, 0, 1), 2), by_formal
         ),
         "median_hours_to_acknowledge": column(np.asarray(ACK_BOUNDS)[middle], by_median),
         # Against the cell before in the flat order: the previous period, where it is read.
         "change_reports": column(np.diff(reports, prepend=0).astype(np.int64), both),
         "change_mean": column(np.round(np.diff(mean, prepend=0), 2), both),
-        "change_high": column(np.round(np.diff(high, prepend=0), 2), both),
+        "change_high": column(np.round(np.diff(high, prepend=0), 2), both_high),
     }
 
 
 def risk_cells(answer: Answer) -> list[dict[str, Any]]:
     """Cells in row, category, period order."""
-    if answer.values is None or answer.released is None:
+    if answer.values is None or answer.shown is None:
         return []
     # (rows, categories, periods + 1) order, so each cell follows its previous period.
     figures = _figure_columns(
-        answer.values.transpose(0, 2, 1, 3), answer.released.transpose(0, 2, 1), answer.threshold
+        answer.values.transpose(0, 2, 1, 3), answer.shown.transpose(0, 2, 1, 3), answer.threshold
     )
     columns = list(zip(*figures.values(), strict=True))
     no_change = {"reports": None, "mean_risk": None, "high_or_critical_share": None}
@@ -437,7 +465,7 @@ def summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
     tree = load_tree()
     wanted, released_to = resolve_periods(filters, today)
     tops = _scope(tree, filters.unit)
-    nothing = measures(np.zeros(FEATURES), False, threshold)
+    nothing = measures(np.zeros(FEATURES), NOTHING_SHOWN, threshold)
     body: dict[str, Any] = {
         "query": Answer(filters, released_to, wanted, tree, threshold).query_echo(),
         "unit": tree.ids[tops[0]] if filters.unit is not None else None,
@@ -449,27 +477,27 @@ def summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
     if not wanted:
         return body
     scope = Row(tops[0], False, tuple((1, top) for top in tops))
-    values, released = _period_slices([periods.preceding(wanted[0]), *wanted], tree, threshold)
-    row_values, row_released = _combine([scope], tree, values, released, threshold)
-    series, flags = row_values[0], row_released[0]  # (periods + 1, categories, FEATURES)
+    values, shown = _period_slices([periods.preceding(wanted[0]), *wanted], tree, threshold)
+    row_values, row_shown = _combine([scope], tree, values, shown, threshold)
+    series, flags = row_values[0], row_shown[0]  # (periods + 1, categories, FEATURES)
     everything = CATEGORY_INDEX[ALL]
-    previous = measures(series[0, everything], bool(flags[0, everything]), threshold)
+    previous = measures(series[0, everything], flags[0, everything], threshold)
     for p, period in enumerate(wanted, start=1):
-        current = measures(series[p, everything], bool(flags[p, everything]), threshold)
+        current = measures(series[p, everything], flags[p, everything], threshold)
         body["periods"].append(
             {"period": period_json(period), **current, "change": change(current, previous)}
         )
         previous = current
     # The range total is a sum of period cells: shown only if every one of them is released.
     totals = series[1:].sum(axis=0)
-    totals_released = threshold.derive(totals[..., REPORTS], flags[1:].all(axis=0))
-    body["total"] = measures(totals[everything], bool(totals_released[everything]), threshold)
+    totals_shown = derive_measures(totals, flags[1:].all(axis=0), threshold)
+    body["total"] = measures(totals[everything], totals_shown[everything], threshold)
     body["categories"] = [
         {
             "category": category,
             **measures(
                 totals[CATEGORY_INDEX[category]],
-                bool(totals_released[CATEGORY_INDEX[category]]),
+                totals_shown[CATEGORY_INDEX[category]],
                 threshold,
             ),
         }
@@ -478,9 +506,19 @@ def summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
     return body
 
 
+HISTORY_DAYS = 366  # a unit's own history: the released months of the year before
+
+
 def hotspots(filters: Filters, today: date | None = None) -> dict[str, Any]:
-    """Units and periods where at least k released reports were flagged as a hotspot by the
-    risk engine; the deepest such unit only, with aggregate figures and no case detail."""
+    """Unit-periods with improbably many reports for the unit's headcount and own history
+    (service/engine/hotspots.py), tested across units with false-discovery control; the
+    deepest such unit only, with aggregate figures and no case detail.
+
+    Everything the model reads is released: a unit-period is tested only where its report
+    count is shown, its history is the released months of the year before (withheld months
+    count as unknown, not as zero), and the organisation's rate comes from the released
+    totals of the top units. So the expected figure and the surprise add nothing that the
+    released cells and the published headcounts do not already tell."""
     threshold = current_threshold()
     tree = load_tree()
     wanted, released_to = resolve_periods(filters, today)
@@ -488,19 +526,47 @@ def hotspots(filters: Filters, today: date | None = None) -> dict[str, Any]:
     echo = Answer(filters, released_to, wanted, tree, threshold).query_echo()
     found: list[dict[str, Any]] = []
     if wanted:
-        values, released = _period_slices(wanted, tree, threshold)
+        model = HotspotModel.from_settings(current_app.config["DEFUSE"])
         everything = CATEGORY_INDEX[ALL]
+        headcounts = tree.subtree_headcounts()
+        history = [
+            m
+            for m in periods.between(
+                "month", wanted[0].start - timedelta(days=HISTORY_DAYS), wanted[-1].end
+            )
+            if m.end <= released_to and m.start >= EARLIEST
+        ]
+        month_values, month_shown = _period_slices(history, tree, threshold)
+        month_counts = month_values[:, : tree.size, everything, REPORTS]
+        month_known = month_shown[:, : tree.size, everything, SHOWN_REPORTS]
+        month_days = np.array([m.days for m in history], dtype=float)
+        values, shown = _period_slices(wanted, tree, threshold)
         in_scope = sorted({node for top in tops for node in tree.subtree(top)})
+        roots = tree.roots
         for p, period in enumerate(wanted):
-            cell_values = values[p, : tree.size, everything]
-            qualifies = np.asarray(
-                threshold.hotspot(released[p, : tree.size, everything], cell_values[:, HOTSPOTS]),
+            before = np.array(
+                [
+                    m.end < period.start and m.start >= period.start - timedelta(days=HISTORY_DAYS)
+                    for m in history
+                ],
                 dtype=bool,
             )
+            known = month_known & before[:, None]
+            history_reports = np.where(known, month_counts, 0).sum(axis=0)
+            history_days = (known * month_days[:, None]).sum(axis=0) * np.nan_to_num(headcounts)
+            org_rate = model.organisation_rate(
+                float(history_reports[roots].sum()), float(history_days[roots].sum())
+            )
+            cell_values = values[p, : tree.size, everything]
+            cell_shown = shown[p, : tree.size, everything]
+            exposure = np.where(cell_shown[:, SHOWN_REPORTS], headcounts * period.days, np.nan)
+            test = model.test(
+                cell_values[:, REPORTS], exposure, history_reports, history_days, org_rate
+            )
             for node in in_scope:
-                if not qualifies[node] or any(qualifies[c] for c in tree.children[node]):
+                if not test.hotspot[node] or any(test.hotspot[c] for c in tree.children[node]):
                     continue
-                figures = measures(cell_values[node], True, threshold)
+                figures = measures(cell_values[node], cell_shown[node], threshold)
                 found.append(
                     {
                         "unit": tree.ids[node],
@@ -508,12 +574,27 @@ def hotspots(filters: Filters, today: date | None = None) -> dict[str, Any]:
                         "depth": tree.depths[node],
                         "period": period_json(period),
                         "reports": figures["reports"],
+                        "headcount": int(headcounts[node]),
+                        "expected": round(float(test.expected[node]), 1),
+                        "rate_per_100": round(
+                            per_100_a_year(figures["reports"], headcounts[node], period.days), 1
+                        ),
+                        "p_value": _significant(test.p_value[node]),
+                        "q_value": _significant(test.q_value[node]),
                         "mean_risk": figures["mean_risk"],
                         "high_or_critical_share": figures["high_or_critical_share"],
                     }
                 )
     found.sort(key=lambda h: (h["period"]["start"], h["reports"]), reverse=True)
-    return {"query": echo, "hotspots": found}
+    return {"query": echo, "false_discovery_rate": _fdr(), "hotspots": found}
+
+
+def _fdr() -> float:
+    return HotspotModel.from_settings(current_app.config["DEFUSE"]).false_discovery_rate
+
+
+def _significant(value: float) -> float:
+    return float(f"{float(value):.3g}")
 
 
 def default_range(today: date | None = None) -> tuple[date, date]:
@@ -534,12 +615,12 @@ def trends(filters: Filters, today: date | None = None) -> dict[str, Any]:
     tops = _scope(tree, filters.unit)
     series: dict[str, list[dict[str, Any]]] = {category: [] for category in CATEGORY_AXIS}
     if wanted:
-        values, released = _period_slices(wanted, tree, threshold)
+        values, shown = _period_slices(wanted, tree, threshold)
         scope = Row(tops[0], False, tuple((1, top) for top in tops))
-        row_values, row_released = _combine([scope], tree, values, released, threshold)
+        row_values, row_shown = _combine([scope], tree, values, shown, threshold)
         for category, index in CATEGORY_INDEX.items():
             series[category] = [
-                measures(row_values[0, p, index], bool(row_released[0, p, index]), threshold)
+                measures(row_values[0, p, index], row_shown[0, p, index], threshold)
                 for p in range(len(wanted))
             ]
     return {"periods": wanted, "series": series}

@@ -22,11 +22,21 @@ from service.auth import roles_required
 from service.bidi import neutralise
 from service.extensions import db
 from service.schemas.analytics import AnalyticsQuerySchema
-from service.vocab import CATEGORIES
+from service.vocab import CATEGORIES, CATEGORY_NAMES
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
 ANALYST_ROLES = ("hr_analyst", "admin")
 HOTSPOTS_SHOWN = 25  # the latest; the API lists them all
+TREND_CATEGORIES = 4  # the trend chart draws the busiest few; the table lists every one
+COARSEN_HINT_SHARE = 0.5  # suggest a coarser view when more of the cells than this are hidden
+FIELD_NAMES = {
+    "from": "From",
+    "to": "To",
+    "period": "Period",
+    "depth": "Group by level",
+    "unit": "Org unit",
+    "category": "Category",
+}
 CSV_COLUMNS = (
     "unit_id",
     "external_id",  # the organisation's own id, to join with its HR data
@@ -84,12 +94,16 @@ def dashboard():  # type: ignore[no-untyped-def]
     table = _safe(query.risk_table, replace(filters, category=heat_category), errors)
     trend = query.trends(table.filters)
     found = query.hotspots(table.filters)["hotspots"]
+    overview = query.summary(table.filters)
     tree = load_tree()
     context: dict[str, Any] = {
         "filters": table.filters,
         "answer": table,
         "errors": errors,
         "categories": CATEGORIES,
+        "category_names": CATEGORY_NAMES,
+        "field_names": FIELD_NAMES,
+        "headlines": _headlines(overview, found),
         "heat_category": heat_category,
         "units": [
             {
@@ -105,8 +119,32 @@ def dashboard():  # type: ignore[no-untyped-def]
         "export_query": request.query_string.decode("ascii", "replace"),
     }
     context.update(_heatmap(table))
+    shown_cells = [c for row in context["heat_rows"] for c in row["cells"]]
+    hidden = sum(1 for c in shown_cells if c["suppressed"])
+    context["suggest_coarser"] = bool(shown_cells) and hidden > COARSEN_HINT_SHARE * len(
+        shown_cells
+    )
     context.update(_trends(trend, table, filters.category))
     return render_template("analytics/dashboard.html", **context), (400 if errors else 200)
+
+
+def _headlines(overview: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, Any]:
+    """The latest period against the one before, from the summary (released figures only)."""
+    latest = overview["periods"][-1] if overview["periods"] else None
+    if latest is None:
+        return {"period": None}
+    label = latest["period"]["label"]
+    return {
+        "period": label,
+        "reports": latest["reports"],
+        "reports_change": latest["change"]["reports"],
+        "high_share": latest["high_or_critical_share"],
+        "high_change": latest["change"]["high_or_critical_share"],
+        "median_hours_to_acknowledge": latest["median_hours_to_acknowledge"],
+        # Not measured yet: the case workflow will provide the median days to feedback.
+        "median_days_to_feedback": None,
+        "hotspots": sum(1 for spot in found if spot["period"]["label"] == label),
+    }
 
 
 def _heatmap(answer: query.Answer) -> dict[str, Any]:
@@ -115,28 +153,27 @@ def _heatmap(answer: query.Answer) -> dict[str, Any]:
     for r, row in enumerate(answer.rows):
         cells = (
             [
-                query.measures(
-                    answer.values[r, p, 0], bool(answer.released[r, p, 0]), answer.threshold
-                )
+                query.measures(answer.values[r, p, 0], answer.shown[r, p, 0], answer.threshold)
                 for p in range(1, len(answer.periods) + 1)
             ]
-            if answer.values is not None and answer.released is not None
+            if answer.values is not None and answer.shown is not None
             else []
         )
         rows.append({"label": query.unit_label(answer.tree, row), "cells": cells})
     category = answer.categories[0] if answer.categories else ALL
-    what = "all categories" if category == ALL else category
+    what = "all categories" if category == ALL else CATEGORY_NAMES.get(category, category)
     svg = (
         charts.heatmap(
             "heatmap",
-            f"Reports by org unit and {answer.filters.period} ({what})",
-            f"Number of reports for each org unit (rows) in each {answer.filters.period} "
-            f"(columns); cells with fewer than {answer.threshold.k} reports, or hidden to protect "
-            "another cell, are hatched and marked suppressed. The same figures are in the table "
-            "below.",
+            f"Risk by org unit and {answer.filters.period} ({what})",
+            f"Each cell is coloured by the mean risk of its reports (pale: under 0.2, deep red: "
+            f"0.8 or more) and labelled with their number, for each org unit (rows) in each "
+            f"{answer.filters.period} (columns); cells with fewer than {answer.threshold.k} "
+            "reports, or hidden to protect another cell, are hatched and marked suppressed. "
+            "The same figures are in the table below.",
             [row["label"] for row in rows],
             labels,
-            [[charts.HeatCell(c["reports"]) for c in row["cells"]] for row in rows],
+            [[charts.HeatCell(c["reports"], c["mean_risk"]) for c in row["cells"]] for row in rows],
         )
         if rows and labels
         else None
@@ -147,17 +184,20 @@ def _heatmap(answer: query.Answer) -> dict[str, Any]:
 def _trends(trend: dict[str, Any], answer: query.Answer, category: str | None) -> dict[str, Any]:
     labels = [p.label for p in trend["periods"]]
     wanted = [category] if category and category != ALL else list(CATEGORIES)
-    series = [(c, [m["reports"] for m in trend["series"][c]]) for c in wanted]
+    series = [
+        (CATEGORY_NAMES.get(c, c), [m["reports"] for m in trend["series"][c]]) for c in wanted
+    ]
     shown = [(name, values) for name, values in series if any(v is not None for v in values)]
+    # The busiest few only: ten overlapping lines answer nothing.
+    busiest = sorted(shown, key=lambda item: -sum(v or 0 for v in item[1]))[:TREND_CATEGORIES]
     svg = (
         charts.line_chart(
             "trends",
-            f"Reports per category and {answer.filters.period}",
-            "One line per category with at least one period shown; a line breaks where a "
-            "period is suppressed (marked ×). Categories never shown are listed in the table "
-            "below.",
+            f"Reports per {answer.filters.period}: the {len(busiest)} busiest categories",
+            "One line per category among the busiest in this range; a line breaks where a "
+            "period is suppressed (marked ×). Every category is in the table below.",
             labels,
-            shown,
+            busiest,
         )
         if labels and shown
         else None

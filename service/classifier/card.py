@@ -40,6 +40,24 @@ class CardInputs:
 REPORTS_PER_100_EMPLOYEES_A_YEAR = 1.57
 
 
+# How scoring uses the hotspot model on top of the classifier (service/engine/hotspots.py).
+HOTSPOT_SECTION: tuple[str, ...] = (
+    "### Hotspots",
+    "",
+    (
+        "The model scores one report at a time. Separately, a report whose org unit is a hotspot "
+        "gets a fixed boost (`DEFUSE_HOTSPOT_BOOST`, 0.1), which never lifts it into critical. A "
+        "unit is a hotspot when, over the last `DEFUSE_HOTSPOT_WINDOW_DAYS` days, it has at least"
+        " `DEFUSE_HOTSPOT_MIN_REPORTS` reports and more than its headcount and its own history of"
+        " the year before lead us to expect. The history is shrunk towards the organisation's "
+        "rate, and the organisation's rate towards 1.57 reports per 100 employees a year (a "
+        "Gamma-Poisson model, `DEFUSE_HOTSPOT_PRIOR_REPORTS`), and Benjamini-Hochberg control "
+        "across units keeps the false discovery rate at `DEFUSE_HOTSPOT_FALSE_DISCOVERY_RATE` "
+        "(0.05). See service/engine/hotspots.py. A unit without a headcount is never a hotspot."
+    ),
+)
+
+
 def render_calibration_plot(path: Path, validation: LabelledProbabilities) -> None:
     """Reliability diagram (quantile bins) plus the spread of predicted probabilities."""
     figure = Figure(figsize=(6, 6.5), layout="constrained")
@@ -151,6 +169,8 @@ def render_model_card(inputs: CardInputs) -> str:
         *_confusion_table(metrics["validation"]["levels"]),
         "",
         *_critical_rate(inputs, thresholds),
+        "",
+        *HOTSPOT_SECTION,
         "",
         "### Calibration",
         "",

@@ -31,6 +31,18 @@ __all__ = [
     "utcnow",
 ]
 
-from service.db.rollups import AcknowledgementRollup, ResolutionRollup, RiskRollup  # noqa: E402
+from service.db.rollups import (  # noqa: E402
+    AcknowledgementRollup,
+    PublishedAction,
+    ReleasedMonth,
+    ResolutionRollup,
+    RiskRollup,
+)
 
-__all__ += ["AcknowledgementRollup", "ResolutionRollup", "RiskRollup"]
+__all__ += [
+    "AcknowledgementRollup",
+    "PublishedAction",
+    "ReleasedMonth",
+    "ResolutionRollup",
+    "RiskRollup",
+]

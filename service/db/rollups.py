@@ -10,12 +10,14 @@ computed for a month and know when it is stale.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Float, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base
+
+ACTION_TEXT_MAX = 2000
 
 
 class RiskRollup(Base):
@@ -63,3 +65,38 @@ class AnalyticsVersion(Base):
 
     week: Mapped[date] = mapped_column(Date, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReleasedMonth(Base):
+    """A complete month's figures as first released, frozen: the analytics answer every later
+    question about the month from here, never from the rollups again, so a late rescore (a
+    hotspot, a rule change) or a re-dated report changes cases, not released figures.
+
+    `figures` is an .npz file (numpy): `unit_ids`, `categories` and `values`, the additive
+    features of each unit's own reports per category and week (see analytics/cube.py). No
+    report id, text or time finer than the week."""
+
+    __tablename__ = "analytics_released_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first Monday
+    figures: Mapped[bytes] = mapped_column(LargeBinary)
+    released_at: Mapped[datetime] = mapped_column(DateTime)  # to the hour
+    # Random, set when frozen: what the analytics cache is keyed by (a restore changes it).
+    stamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class PublishedAction(Base):
+    """An action leadership took on a theme staff raised, for the public "You said, we did"
+    page. Written by a lead or admin; shown only once published. Never holds report text."""
+
+    __tablename__ = "published_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarter: Mapped[date] = mapped_column(Date, index=True)  # the quarter's first Monday
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))  # a top-level unit
+    category: Mapped[str | None] = mapped_column(String(32))  # the theme; None: in general
+    text: Mapped[str] = mapped_column(String(ACTION_TEXT_MAX))
+    written_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    written_at: Mapped[datetime] = mapped_column(DateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)

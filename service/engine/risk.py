@@ -17,10 +17,10 @@ How the score is made (every knob is in ScoreTuning, LevelThresholds or `hotspot
    (`weight_source: "rule pack"`): weight 1.0 multiplies the odds by e, -0.7 roughly halves
    them. Their sum, times ``rule_weight``, is added together with ``intercept``.
 3. ``raw_score = logistic(intercept + base + rule_weight * sum(hand-set weights))``.
-4. Hotspot. When several reports concern the same org unit within the window (the caller
-   decides and passes ``hotspot=True``), ``hotspot_boost`` is added to the score, which is
-   then clipped to [0, 1] and kept below the critical threshold (a busy unit never pages the
-   on-call lead by itself).
+4. Hotspot. When the report's org unit has improbably many reports for its headcount and its
+   own history (the hotspot model, service/engine/hotspots.py; the caller decides and passes
+   ``hotspot=True``), ``hotspot_boost`` is added to the score, which is then clipped to [0, 1]
+   and kept below the critical threshold (a busy unit never pages the on-call lead by itself).
 5. Level. The highest of: the level the score reaches under LevelThresholds (chosen on
    validation data at training time and stored with the model), and every ``min_level``
    forced by a fired rule (safety rules force "critical"). When a rule forces a level above

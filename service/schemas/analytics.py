@@ -99,15 +99,34 @@ class MeasuresSchema(Schema):
     )
     reports = fields.Integer(required=True, allow_none=True)
     mean_risk = fields.Float(required=True, allow_none=True)
-    high_or_critical_share = fields.Float(required=True, allow_none=True)
+    high_or_critical_share = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Null unless the high-or-critical reports and the others are each "
+            "at least k and cannot be worked out by subtraction (so never exactly 0 or 1)."
+        },
+    )
     resolved_cases = fields.Integer(
-        required=True, allow_none=True, metadata={"description": "Null when fewer than k."}
+        required=True,
+        allow_none=True,
+        metadata={"description": "Null unless at least k and protected like report counts."},
     )
     resolved_informally_share = fields.Float(
-        required=True, allow_none=True, metadata={"description": "Of the resolved cases."}
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Of the resolved cases; null unless both sides are at least k "
+            "and protected."
+        },
     )
     referred_formal_share = fields.Float(
-        required=True, allow_none=True, metadata={"description": "Of the resolved cases."}
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Of the resolved cases; null unless both sides are at least k "
+            "and protected."
+        },
     )
     median_hours_to_acknowledge = fields.Integer(
         required=True,
@@ -185,15 +204,53 @@ class SummarySchema(Schema):
 
 
 class HotspotSchema(Schema):
+    """A released unit-period with improbably many reports for the unit's headcount and own
+    history (see service/engine/hotspots.py for the model)."""
+
     unit = fields.Integer(required=True)
     name = fields.String(required=True)
     depth = fields.Integer(required=True)
     period = fields.Nested(PeriodSchema, required=True)
     reports = fields.Integer(required=True)
+    headcount = fields.Integer(
+        required=True, metadata={"description": "People in the unit and the units below it."}
+    )
+    expected = fields.Float(
+        required=True,
+        metadata={
+            "description": "Reports expected in the period from the unit's headcount and its "
+            "released history of the year before, shrunk towards the organisation's rate."
+        },
+    )
+    rate_per_100 = fields.Float(
+        required=True, metadata={"description": "Reports per 100 employees a year (annualised)."}
+    )
+    p_value = fields.Float(
+        required=True,
+        metadata={
+            "description": "The surprise: chance of at least this many reports if the "
+            "unit ran at its expected rate (negative binomial)."
+        },
+    )
+    q_value = fields.Float(
+        required=True,
+        metadata={
+            "description": "p_value adjusted for testing every unit of the period "
+            "(Benjamini-Hochberg); a hotspot has q_value <= false_discovery_rate."
+        },
+    )
     mean_risk = fields.Float(required=True)
-    high_or_critical_share = fields.Float(required=True)
+    high_or_critical_share = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Null unless both the high-or-critical reports and the "
+            "others are at least k and protected."
+        },
+    )
 
 
 class HotspotListSchema(Schema):
     query = fields.Nested(QueryEchoSchema, required=True)
+    false_discovery_rate = fields.Float(required=True)
     hotspots = fields.List(fields.Nested(HotspotSchema), required=True)

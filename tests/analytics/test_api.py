@@ -66,8 +66,15 @@ def test_invalid_filters_are_422_with_the_field(client, org, hr):
     unknown = client.get("/api/v1/analytics/risk", headers=hr, query_string={"unit": 99999})
     assert unknown.status_code == 404
     assert unknown.get_json()["error"]["message"] == "Unknown org unit."
-    backwards = get(client, "risk", hr, **{"from": "2025-05-01", "to": "2025-04-01"})
-    assert backwards["periods"] == [] and backwards["cells"] == []
+    backwards = client.get(
+        "/api/v1/analytics/risk",
+        headers=hr,
+        query_string={"from": "2025-05-01", "to": "2025-04-01"},
+    )
+    assert backwards.status_code == 422
+    assert "on or before" in backwards.get_json()["error"]["fields"]["from"][0]
+    same_day = get(client, "risk", hr, **{"from": "2025-04-01", "to": "2025-04-01"})
+    assert same_day["query"]["from"] is not None
 
 
 # -- shape and figures ----------------------------------------------------------------------
@@ -84,8 +91,8 @@ def test_cells_have_figures_and_change_against_the_previous_period(client, org, 
         spread(north, when, 9, category="pay")
     spread(north, month, 6, level="low", score=0.3)
     spread(north, month, 6, level="high", score=0.7)
-    add_resolutions(north, month.start, "bullying", "resolved_informally", 4)
-    add_resolutions(north, month.start, "bullying", "referred_formal", 1)
+    add_resolutions(north, month.start, "bullying", "resolved_informally", 6)
+    add_resolutions(north, month.start, "bullying", "referred_formal", 5)
     add_acknowledgements(north, month.start, "bullying", 3, 2)
     add_acknowledgements(north, month.start + timedelta(days=1), "bullying", 20, 3)
     add_acknowledgements(north, month.start + timedelta(days=2), "bullying", 60, 1)
@@ -106,11 +113,12 @@ def test_cells_have_figures_and_change_against_the_previous_period(client, org, 
     assert cell["reports"] == 12
     assert cell["mean_risk"] == 0.5
     assert cell["high_or_critical_share"] == 0.5
-    assert cell["resolved_cases"] == 5
-    assert cell["resolved_informally_share"] == 0.8
-    assert cell["referred_formal_share"] == 0.2
+    assert cell["resolved_cases"] == 11
+    assert cell["resolved_informally_share"] == 0.55
+    assert cell["referred_formal_share"] == 0.45
     assert cell["median_hours_to_acknowledge"] == 24  # 3h, 3h, 20h, 20h, 20h, 60h -> (12, 24]
-    assert cell["change"] == {"reports": 4, "mean_risk": 0.3, "high_or_critical_share": 0.5}
+    # No high-or-critical report the month before: a share of 0 is never shown, so no change.
+    assert cell["change"] == {"reports": 4, "mean_risk": 0.3, "high_or_critical_share": None}
 
 
 def test_an_only_child_with_reports_is_shown_its_empty_siblings_are_not(client, org, hr):
@@ -204,6 +212,12 @@ def test_no_text_ids_or_exact_times_leave_the_api(client, org, hr):
         "change",
         "total",
         "hotspots",
+        "headcount",
+        "expected",
+        "rate_per_100",
+        "p_value",
+        "q_value",
+        "false_discovery_rate",
     }
 
     def walk(value, found):  # type: ignore[no-untyped-def]
@@ -431,39 +445,66 @@ def contains(outer, inner, org) -> bool:  # type: ignore[no-untyped-def]
 
 def test_summary_totals_only_from_shown_periods(client, org, hr):
     months = released_months(3)
-    north = org.unit("Warehouse North")
+    north, payroll = org.unit("Warehouse North"), org.unit("Payroll")
     for month in months:
         spread(north, month, 10)
     add_reports(north, months[0].start, 2, category="pay")
+    spread(payroll, months[0], 6)
+    add_reports(payroll, months[1].start, 2)  # a period hidden...
+    spread(payroll, months[2], 6)
     body = get(client, "summary", hr, **{"from": months[0].start.isoformat()})
     assert [p["period"]["label"] for p in body["periods"]] == [m.label for m in months]
-    assert body["total"]["reports"] == 32
+    assert body["total"]["reports"] == 46
     categories = {c["category"]: c for c in body["categories"]}
     assert categories["pay"]["suppressed"]
-    assert categories["bullying"]["suppressed"]  # complement: else 32 - 30 = 2 pay reports
+    assert categories["bullying"]["suppressed"]  # complement: else 46 - 44 = 2 pay reports
 
-    add_reports(org.unit("Payroll"), months[1].start, 2)  # a period now hidden...
-    body = get(client, "summary", hr, unit=org.unit("Payroll"))
+    body = get(client, "summary", hr, unit=payroll, **{"from": months[0].start.isoformat()})
+    assert [p["reports"] for p in body["periods"]] == [6, None, 6]
     assert body["total"]["suppressed"]  # ...so the range total is not given either
 
 
-def test_hotspots_need_k_flagged_reports_and_name_the_deepest_unit(client, org, hr):
-    (month,) = released_months(1)
-    spread(org.unit("Warehouse North"), month, 12, hotspots=1)
-    spread(org.unit("Warehouse South"), month, 12, hotspots=0)
-    spread(org.unit("Transport"), month, 12)
-    add_reports(org.unit("Transport"), month.start, 3, hotspots=1)
-    body = get(client, "hotspots", hr)
+def test_hotspots_are_judged_against_headcount_and_name_the_deepest_unit(client, org, hr):
+    """Warehouse North (140 people) and Payroll (9) both get 12 reports in a month: far above
+    expectation for Payroll, about what the organisation's rate gives North once its history
+    is a year of 12 a month. The deepest surprising unit is named, with its expectation."""
+    months = released_months(13)
+    for month in months:
+        spread(org.unit("Warehouse North"), month, 12)
+    spread(org.unit("Payroll"), months[-1], 12)
+    body = get(client, "hotspots", hr, **{"from": months[-1].start.isoformat()})
+    assert body["false_discovery_rate"] == 0.05
     names = {(h["name"], h["period"]["label"]) for h in body["hotspots"]}
-    assert names == {("Warehouse North", month.label)}
+    assert names == {("Payroll", months[-1].label)}  # not Finance above it, not North
     spot = body["hotspots"][0]
-    assert spot["reports"] == 12
+    assert spot["reports"] == 12 and spot["headcount"] == 9
+    assert 0 < spot["expected"] < 1
+    # 12 reports in one month of about 30 days by 9 people: annualised, per 100 people.
+    days = months[-1].end.toordinal() - months[-1].start.toordinal() + 1
+    assert spot["rate_per_100"] == round(12 / 9 / days * 365.25 * 100, 1)
+    assert spot["p_value"] <= spot["q_value"] <= 0.05
     assert set(spot) == {
         "unit",
         "name",
         "depth",
         "period",
         "reports",
+        "headcount",
+        "expected",
+        "rate_per_100",
+        "p_value",
+        "q_value",
         "mean_risk",
         "high_or_critical_share",
     }
+
+
+def test_a_hotspot_needs_its_reports_released(client, org, hr):
+    """Four reports in Payroll are improbable for nine people, but a cell under k is never
+    tested, so it is never listed."""
+    (month,) = released_months(1)
+    add_reports(org.unit("Payroll"), month.start, 4)
+    spread(org.unit("Warehouse North"), month, 12)
+    listed = {h["name"] for h in get(client, "hotspots", hr)["hotspots"]}
+    assert listed  # 16 reports with no history: surprising at some level
+    assert "Payroll" not in listed and "Finance" not in listed

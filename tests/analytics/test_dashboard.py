@@ -80,3 +80,51 @@ def _token(org) -> str:  # type: ignore[no-untyped-def]
     token = new_api_token(org.staff["hr"])
     db.session.commit()
     return token
+
+
+def test_headlines_compare_the_latest_period_with_the_one_before(client, org):
+    months = released_months(2)
+    for count, month in zip((20, 26), months, strict=True):
+        spread(org.unit("Warehouse North"), month, count, level="low", score=0.2)
+        spread(org.unit("Warehouse South"), month, 10, level="high", score=0.7)
+    sign_in(client, "hr@demo.defuse")
+    page = client.get("/analytics").get_data(as_text=True)
+    headlines = page.split('id="headlines"')[1].split("</ul>")[0]
+    reports = headlines.split('id="headline-reports"')[1].split("</li>")[0]
+    assert '<span class="figure">36</span>' in reports and "+6 on the month before" in reports
+    high = headlines.split('id="headline-high"')[1].split("</li>")[0]
+    assert "28%" in high  # 10 of 36
+    assert "not measured yet" in headlines.split('id="headline-feedback"')[1]
+
+
+def test_the_heatmap_is_coloured_by_risk_and_labelled_with_counts(client, org):
+    (month,) = released_months(1)
+    spread(org.unit("Warehouse North"), month, 12, level="low", score=0.1)
+    spread(org.unit("Call Centre"), month, 12, level="critical", score=0.9)
+    sign_in(client, "hr@demo.defuse")
+    page = client.get(f"/analytics?depth=2&category=all&from={month.start}").get_data(as_text=True)
+    svg = page.split('id="heatmap-title"')[1].split("</svg>")[0]
+    north = svg.split("Warehouse North, ")[1].split("</g>")[0]
+    call = svg.split("Call Centre, ")[1].split("</g>")[0]
+    assert 'class="heat-1"' in north and ">12</text>" in north
+    assert 'class="heat-5"' in call and ">12</text>" in call
+
+
+def test_most_cells_suppressed_suggests_a_coarser_view(client, org):
+    (month,) = released_months(1)
+    spread(org.unit("Warehouse North"), month, 12)
+    sign_in(client, "hr@demo.defuse")
+    weekly = client.get("/analytics?period=week&depth=2").get_data(as_text=True)
+    assert 'id="coarsen-hint"' in weekly  # 12 reports over four or five weeks: mostly hidden
+    monthly = client.get(
+        "/analytics?period=month&depth=2&category=all&from=" + month.start.isoformat()
+    )
+    assert 'id="coarsen-hint"' not in monthly.get_data(as_text=True)
+
+
+def test_from_after_to_says_so_in_words(client, org):
+    sign_in(client, "hr@demo.defuse")
+    response = client.get("/analytics?from=2026-05-01&to=2026-04-01")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "From: The first day must be on or before the last day" in page

@@ -43,6 +43,10 @@ def test_hr_analyst_reads_the_dashboard_without_seeing_small_groups(site, figure
     page.get_by_role("heading", name="Risk dashboard").wait_for()
     assert "depth=2" in page.url
 
+    headlines = page.locator("#headlines").inner_text()
+    assert "reports" in headlines and "high or critical" in headlines and "hotspots" in headlines
+    assert "on the month before" in headlines  # change against the previous period
+
     heatmap = page.locator("section[aria-labelledby=heatmap-heading]")
     assert heatmap.locator("svg").count() == 1 and page.locator("svg").count() == 2
     shown = heatmap.inner_text()
@@ -57,6 +61,25 @@ def test_hr_analyst_reads_the_dashboard_without_seeing_small_groups(site, figure
 
     # The page is drawn with no inline script or style: nothing was blocked by its policy.
     assert [p for p in problems if "favicon" not in p and "404" not in p] == []
+
+
+def test_a_filter_error_is_said_in_words(site, figures, page):
+    analyst = site.create_staff("hr_analyst")
+    site.sign_in(page, analyst)
+    page.get_by_role("heading", name="Risk dashboard").wait_for()
+    page.get_by_label("From", exact=True).fill("2026-05-01")
+    page.get_by_label("To", exact=True).fill("2026-04-01")
+    page.get_by_role("button", name="Show").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "must be on or before the last day" in alert.inner_text()
+
+
+def test_you_said_we_did_answers_anyone(site, figures, page):
+    response = page.goto(site.url + "/you-said-we-did")
+    assert response.status == 200
+    page.get_by_role("heading", name="You said, we did").wait_for()
+    assert "Payroll" not in page.inner_text("main")
 
 
 def test_the_dashboard_is_not_for_trust_leaders(site, figures, page):

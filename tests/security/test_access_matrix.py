@@ -133,6 +133,22 @@ class Ctx:
         return self.org.unit("Warehouse South")
 
     @cached_property
+    def action_id(self) -> int:
+        """A draft "You said, we did" action to publish."""
+        from service.db import PublishedAction, utcnow
+
+        action = PublishedAction(
+            quarter=utcnow().date(),
+            org_unit_id=self.org.unit("Operations"),
+            text="Rotas are published two weeks ahead.",
+            written_by_id=self.org.staff["lead"].id,
+            written_at=utcnow(),
+        )
+        db.session.add(action)
+        db.session.commit()
+        return action.id
+
+    @cached_property
     def token_id(self) -> int:
         user = db.session.get(User, self.user_id)
         new_api_token(user, f"to revoke ({self.role})")
@@ -170,6 +186,18 @@ def profile_form(ctx: Ctx) -> dict[str, Any]:
     }
 
 
+def action_form(ctx: Ctx) -> dict[str, Any]:
+    from service.analytics import periods
+    from service.db import utcnow
+
+    return {
+        "quarter": periods.containing("quarter", utcnow().date()).start.isoformat(),
+        "unit": str(ctx.org.unit("Operations")),
+        "category": "workload",
+        "text": f"Rotas are published two weeks ahead ({ctx.role}).",
+    }
+
+
 def unit_form(ctx: Ctx) -> dict[str, Any]:
     unit = db.session.get(OrgUnit, ctx.unit_id)
     return {
@@ -196,6 +224,8 @@ def fixed(**fields: Any) -> Body:
     """A body that is the same for every role."""
     return lambda ctx: fields
 
+
+TO_ACTIONS = Redirect("/staff/you-said-we-did")
 
 MATRIX: dict[tuple[str, str], Call] = {
     # --- public: the reporter's side, probes, sign-in ---
@@ -348,6 +378,24 @@ MATRIX: dict[tuple[str, str], Call] = {
         "/api/v1/cases/{case_id}/notes",
         api(**case_worker(201, lead=403)),
         json=fixed(body="Called back, no answer."),
+    ),
+    # --- "You said, we did": public; leads and admins write and publish ---
+    ("GET", "/you-said-we-did"): Call("/you-said-we-did", everyone(200)),
+    ("GET", "/staff/you-said-we-did"): Call(
+        "/staff/you-said-we-did", staff_page(lead=200, admin=200)
+    ),
+    ("POST", "/staff/you-said-we-did"): Call(
+        "/staff/you-said-we-did",
+        staff_page(
+            lead=Redirect("/staff/you-said-we-did"), admin=Redirect("/staff/you-said-we-did")
+        ),
+        form=action_form,
+    ),
+    ("POST", "/staff/you-said-we-did/<int:action_id>/publish"): Call(
+        "/staff/you-said-we-did/{action_id}/publish",
+        staff_page(
+            lead=Redirect("/staff/you-said-we-did"), admin=Redirect("/staff/you-said-we-did")
+        ),
     ),
     # --- HR analytics: hr_analyst and admin ---
     ("GET", "/analytics"): Call("/analytics", staff_page(hr_analyst=200, admin=200)),
