@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_outbox_times"
-down_revision = "0005_reporter_times"
+down_revision = "0006_audit_chain"
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_submission_tokens"
-down_revision = "0005_reporter_times"
+down_revision = "0007_outbox_times"
 branch_labels = None
 depends_on = None
 

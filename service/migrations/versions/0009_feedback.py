@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_feedback"
-down_revision = "0005_reporter_times"
+down_revision = "0008_submission_tokens"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """released months frozen as first answered, and actions published for "You said, we did"
 
 Revision ID: 0010_you_said_we_did
-Revises: 0005_reporter_times
+Revises: 0009_feedback
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_you_said_we_did"
-down_revision = "0005_reporter_times"
+down_revision = "0009_feedback"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_report_language"
-down_revision = "0005_reporter_times"
+down_revision = "0010_you_said_we_did"
 branch_labels = None
 depends_on = None
 
