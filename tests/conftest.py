@@ -98,7 +98,7 @@ def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
     if DATABASE_URL:
         yield DATABASE_URL
         _close_connections()
-        _truncate_all(DATABASE_URL)
+        empty_postgresql(DATABASE_URL)
     else:
         path = tmp_path / "defuse.db"
         shutil.copy(database_template, path)
@@ -116,7 +116,8 @@ def _close_connections() -> None:
             db.engine.dispose()
 
 
-def _truncate_all(url: str) -> None:
+def empty_postgresql(url: str) -> None:
+    """Every table emptied, ids restarted (between tests, and by the browser suite's site)."""
     from service.extensions import db
 
     engine = create_engine(url)

@@ -48,7 +48,7 @@ from service.db import utcnow
 from service.extensions import db
 from service.people import create_user
 from service.privacy.crypto import keyring, new_key
-from tests.conftest import make_lasting_app
+from tests.conftest import empty_postgresql, make_lasting_app
 from tests.oidc.provider import CLIENT_ID, CLIENT_SECRET, ROLE_MAP, OpenIdProvider
 
 HOST = "localhost"  # the name in the certificate and in every URL the browser opens
@@ -424,16 +424,14 @@ class ProductionSite:
 
     def reset(self) -> None:
         """Empty the database and the rate-limit counters, as before the first test."""
-        engine = create_engine(self.database_url)
-        try:
-            if engine.dialect.name == "postgresql":
-                tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-                with engine.begin() as connection:
-                    connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            else:
+        if self.database_url.startswith("postgresql"):
+            empty_postgresql(self.database_url)
+        else:
+            engine = create_engine(self.database_url)
+            try:
                 _empty_sqlite(engine)
-        finally:
-            engine.dispose()
+            finally:
+                engine.dispose()
         # The limits library clears only its own keys: the Redis is the suite's, and shared.
         storage_from_string(self.redis_url).reset()
 
