@@ -108,7 +108,10 @@ def test_nobody_eligible_goes_to_leads_unassigned_queue_with_the_reasons(app, cl
     ).scalars():
         user.languages = ["en"]
     db.session.commit()
-    case = submit(client, org, language="pl")
+    # Written in Polish: the language is read from the text as well as the form.
+    polish = "Ciągle dostajemy dodatkowe zmiany i nikt nie mówi, jak długo to potrwa."
+    case = submit(client, org, language="pl", text=polish)
+    assert case.report.language == "pl"
     assert case.routing_state == "unassigned" and case.assignee_id is None
     lead = org.staff["lead"]
     alerts = (
