@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from service import errors, extensions, logs
+    from service import errors, extensions, i18n, logs
     from service.privacy.crypto import keyring
     from service.tasks import queue
 
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     migrations_dir = Path(__file__).parent / "migrations"
     extensions.migrate.init_app(app, extensions.db, directory=str(migrations_dir))
     extensions.csrf.init_app(app)
+    i18n.init_app(app)
     extensions.limiter.init_app(app)
     extensions.talisman.init_app(
         app,
