@@ -20,7 +20,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed translations
 
 # Page translations: the catalogues (.po) are kept in git, the compiled .mo files are built.
 TRANSLATIONS := service/translations
@@ -47,7 +47,7 @@ $(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package-lock.json
 	cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-run: install translations
+run: install
 	$(BIN)/defuse db upgrade
 	$(BIN)/defuse seed-demo
 	$(BIN)/defuse run --host $(HOST) --port $(PORT)
@@ -55,7 +55,7 @@ run: install translations
 worker: install
 	$(BIN)/defuse worker
 
-test: install translations
+test: install
 	scripts/ensure-tools chromium redis-server nginx docker-compose node=nodejs npm
 	$(MAKE) --no-print-directory $(OIDC_DIR)/node_modules/.installed
 	$(BIN)/defuse rules test
