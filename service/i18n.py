@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import Locale
-from flask import Blueprint, Flask, current_app, redirect, request
+from flask import Blueprint, Flask, current_app, g, redirect, request
 from flask_babel import Babel, get_locale
 
 from service.vocab import LANGUAGES
@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(_forget_cached_locale)
     app.register_blueprint(bp)
     from service.labels import label
 
@@ -57,6 +58,13 @@ def init_app(app: Flask) -> None:
         language_name=language_name,
         label=label,
     )
+
+
+def _forget_cached_locale() -> None:
+    # Flask-Babel caches the locale in `g`, which lives as long as the app context: requests
+    # that share one (a test client inside `app.app_context()`, a CLI command rendering
+    # pages) would otherwise all get the first request's language.
+    g.pop("_flask_babel", None)
 
 
 def offered_locales() -> tuple[str, ...]:
