@@ -32,9 +32,9 @@ def source_messages() -> dict[str, set[str]]:
     for filename, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
-        for msgid in message if isinstance(message, tuple) else (message,):
-            if msgid:
-                found.setdefault(msgid, set()).add(filename.replace("\\", "/"))
+        msgid = message[0] if isinstance(message, tuple) else message  # a plural: its singular
+        if msgid:
+            found.setdefault(msgid, set()).add(filename.replace("\\", "/"))
     return found
 
 
