@@ -11,7 +11,8 @@ RUN groupadd --system defuse && useradd --system --gid defuse --home /app defuse
 
 COPY pyproject.toml README.md LICENSE ./
 COPY service ./service
-RUN pip install .
+# The page translations are compiled here (their .mo files are not kept in git).
+RUN pip install "babel>=2.14" && pybabel -q compile -d service/translations && pip install .
 
 COPY gunicorn.conf.py ./
 COPY rules ./rules

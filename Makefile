@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-pg install lint bench worker clean mutation
+.PHONY: run test test-pg install lint bench worker clean mutation translations translations-update
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,26 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed translations
+
+# Page translations: the catalogues (.po) are kept in git, the compiled .mo files are built.
+TRANSLATIONS := service/translations
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
+translations: $(MO_FILES)
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(BIN)/.installed
+	$(BIN)/pybabel -q compile -i $< -o $@ -l $*
+
+# After changing a text on a page: collect the texts and add the new ones to every catalogue
+# (then translate them; tests/i18n says which are missing).
+translations-update: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k lazy_gettext --sort-by-file --no-wrap \
+		--project Defuse --copyright-holder "Defuse contributors" -o $(TRANSLATIONS)/messages.pot .
+	for lang in $$($(BIN)/python -c 'from service.vocab import LANGUAGES; print(*LANGUAGES[1:])'); do \
+		test -f $(TRANSLATIONS)/$$lang/LC_MESSAGES/messages.po || \
+		$(BIN)/pybabel -q init --no-wrap -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; \
+	done
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete --no-wrap \
+		-i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
 # The real OpenID provider the single sign-on tests sign in through.
 OIDC_DIR := tests/oidc

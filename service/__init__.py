@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from service import bidi, errors, extensions, logs
+    from service import bidi, errors, extensions, i18n, logs
     from service.privacy.crypto import keyring
     from service.tasks import queue
 
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     migrations_dir = Path(__file__).parent / "migrations"
     extensions.migrate.init_app(app, extensions.db, directory=str(migrations_dir))
     extensions.csrf.init_app(app)
+    i18n.init_app(app)
     extensions.limiter.init_app(app)
     extensions.talisman.init_app(
         app,
@@ -74,9 +75,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.analytics import views as analytics_views
     from service.cases import views as case_views
     from service.intake import views as intake_views
-    from service.vocab import language_name
-
-    app.add_template_filter(language_name)
     auth.init_app(app)
     sso.init_app(app)
     app.register_blueprint(intake_views.bp)

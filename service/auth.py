@@ -34,6 +34,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from service import passwords, second_factor, sign_in_throttle
@@ -319,14 +320,20 @@ def login():  # type: ignore[no-untyped-def]
     password = request.form.get("password") or ""
     if not settings.password_allowed_for(email):
         return _login_page(
-            "Password sign-in is switched off here: use “Sign in with your organisation”.", 403
+            gettext("Password sign-in is switched off here: use “Sign in with your organisation”."),
+            403,
         )
     wait = sign_in_throttle.seconds_to_wait(email)
     if wait:
         # Not checked at all while the account waits, so the delay cannot be raced for answers.
         response = make_response(
             _login_page(
-                f"Too many wrong passwords for this account. Try again in {wait} seconds.", 429
+                ngettext(
+                    "Too many wrong passwords for this account. Try again in %(num)d second.",
+                    "Too many wrong passwords for this account. Try again in %(num)d seconds.",
+                    wait,
+                ),
+                429,
             )
         )
         response.headers["Retry-After"] = str(wait)
@@ -334,7 +341,7 @@ def login():  # type: ignore[no-untyped-def]
     user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
     if not (verify_password(user, password) and user is not None and user.active):
         _count_failure(email, user)
-        return _login_page("That email and password do not match an active account.", 401)
+        return _login_page(gettext("That email and password do not match an active account."), 401)
     sign_in_throttle.record_success(email)
     target = _local_target()
     if user.has_second_factor:
@@ -372,11 +379,16 @@ def second_factor_code():  # type: ignore[no-untyped-def]
             left = second_factor.recovery_codes_left(user)
             db.session.commit()
             flash(
-                f"You used a recovery code; {left} left. If your authenticator is lost, set up a "
-                "new one on your second-factor page."
+                ngettext(
+                    "You used a recovery code; %(num)d left. If your authenticator is lost, set "
+                    "up a new one on your second-factor page.",
+                    "You used a recovery code; %(num)d left. If your authenticator is lost, set "
+                    "up a new one on your second-factor page.",
+                    left,
+                )
             )
             return redirect(target)
-        error = "That code is not right, or was already used. Try the newest code."
+        error = gettext("That code is not right, or was already used. Try the newest code.")
     return (
         render_template("auth/second_factor.html", error=error, email=user.email),
         401 if error else 200,
@@ -425,7 +437,9 @@ def second_factor_setup():  # type: ignore[no-untyped-def]
                 session["method"] = METHOD_PASSWORD_TOTP
             db.session.commit()
             return _show_recovery_codes(codes, target)
-        error = "That code does not match. Check the time on your phone and try the newest code."
+        error = gettext(
+            "That code does not match. Check the time on your phone and try the newest code."
+        )
     db.session.commit()  # the secret being enrolled, so a reload shows the same QR code
     uri = second_factor.provisioning_uri(user, secret)
     return (
@@ -459,7 +473,7 @@ def new_recovery_codes():  # type: ignore[no-untyped-def]
                 "auth/second_factor_status.html",
                 user=user,
                 codes_left=left,
-                error="That code is not right, or was already used.",
+                error=gettext("That code is not right, or was already used."),
             ),
             401,
         )
@@ -487,7 +501,7 @@ def logout():  # type: ignore[no-untyped-def]
         record("staff.signed_out", actor_id=user.id, actor_kind="staff")
         db.session.commit()
     session.clear()
-    flash("You are signed out.")
+    flash(gettext("You are signed out."))
     return redirect(url_for("auth.login"))
 
 

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -44,11 +45,30 @@ CODES = {
 }
 
 
-#: Pages in our own words where the framework's would puzzle a reporter.
-PLAIN_MESSAGES = {
-    413: "What you sent is too large for us to take in, so nothing was sent or stored. An "
-    "account or message can be up to 5,000 characters: go back, shorten it and send it again.",
+# What an HTML error page says when the code raising the error gave no message of its own
+# (the framework's wording is technical and English only).
+PAGE_MESSAGES = {
+    400: lazy_gettext("The page could not understand what was sent. Nothing was saved."),
+    403: lazy_gettext("You do not have access to this page."),
+    404: lazy_gettext("There is nothing at this address. Check it, or start again."),
+    405: lazy_gettext("This page cannot be used that way. Go back and try again."),
+    413: lazy_gettext(
+        "What you sent is too large for us to take in, so nothing was sent or stored. An account "
+        "or message can be up to 5,000 characters: go back, shorten it and send it again."
+    ),
+    429: lazy_gettext("Too many attempts in a short time. Wait a few minutes and try again."),
+    500: lazy_gettext("Something went wrong on our side. Nothing was saved."),
+    503: lazy_gettext(
+        "The service is temporarily unavailable. Nothing was saved; please try again shortly."
+    ),
 }
+
+
+def _page_message(error: HTTPException, status: int) -> str:
+    """The error's own message if the code raising it wrote one, else ours for its status."""
+    if error.description and error.description != type(error).description:
+        return error.description
+    return str(PAGE_MESSAGES.get(status, PAGE_MESSAGES[400]))
 
 
 def _wants_json() -> bool:
@@ -96,10 +116,12 @@ def handle_http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response
-    template = "errors/error.html"
-    return render_template(
-        template, status=status, error=error, message=PLAIN_MESSAGES.get(status)
-    ), status
+    return (
+        render_template(
+            "errors/error.html", status=status, error=error, message=_page_message(error, status)
+        ),
+        status,
+    )
 
 
 def handle_csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
@@ -110,8 +132,10 @@ def handle_csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
             "errors/error.html",
             status=400,
             error=error,
-            message="This form was open too long or was sent from elsewhere. "
-            "Please go back, reload the page and try again. Nothing was saved.",
+            message=gettext(
+                "This form was open too long or was sent from elsewhere. "
+                "Please go back, reload the page and try again. Nothing was saved."
+            ),
         ),
         400,
     )
@@ -137,11 +161,7 @@ def handle_database_error(error: DBAPIError):  # type: ignore[no-untyped-def]
         return handle_unexpected(error)
     rollback()
     log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else "?")
-    response = handle_http_exception(
-        ServiceUnavailable(
-            "The service is temporarily unavailable. Nothing was saved; please try again shortly."
-        )
-    )
+    response = handle_http_exception(ServiceUnavailable(str(PAGE_MESSAGES[503])))
     if isinstance(response, tuple):
         response = make_response(*response)
     response.headers["Retry-After"] = "30"
@@ -161,7 +181,9 @@ def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
     rollback()
     # Only the exception type: its message could quote report text.
     log.error("unhandled %s on %s", type(error).__name__, request.url_rule)
-    return handle_http_exception(InternalServerError("Something went wrong. Nothing was saved."))
+    return handle_http_exception(
+        InternalServerError(gettext("Something went wrong on our side. Nothing was saved."))
+    )
 
 
 def init_app(app: Flask) -> None:

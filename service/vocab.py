@@ -80,35 +80,3 @@ LEVELS: tuple[str, ...] = ("low", "moderate", "high", "critical")
 def level_rank(level: str) -> int:
     """Position of a risk level, so levels can be compared: rank('high') > rank('low')."""
     return LEVELS.index(level)
-
-
-def language_name(code: str) -> str:
-    """A language as its speakers write it, with the English name beside it when different:
-    "Deutsch (German)". Unknown codes are shown as they are."""
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        locale = Locale.parse(code)
-    except (ValueError, UnknownLocaleError):
-        return code
-    own, english = locale.get_display_name(code), locale.get_display_name("en")
-    if not own or not english:
-        return code
-    own = own[:1].upper() + own[1:]  # CLDR writes some in lower case ("español")
-    return own if own == english else f"{own} ({english})"
-
-
-# How the staff pages, the HR dashboard and "You said, we did" name a category (the report form
-# words them from the reporter's side, in service/intake/views.py).
-CATEGORY_NAMES: dict[str, str] = {
-    "harassment": "Harassment",
-    "bullying": "Bullying",
-    "discrimination": "Discrimination",
-    "retaliation": "Retaliation",
-    "workload": "Workload",
-    "interpersonal": "Interpersonal conflict",
-    "management": "Management",
-    "pay": "Pay and benefits",
-    "safety": "Safety",
-    "other": "Other",
-}

@@ -27,7 +27,8 @@ from service.auth import roles_required
 from service.db import PublishedAction, utcnow
 from service.db.rollups import ACTION_TEXT_MAX
 from service.extensions import db
-from service.vocab import CATEGORIES, CATEGORY_NAMES
+from service.labels import CATEGORY_NAMES
+from service.vocab import CATEGORIES
 
 bp = Blueprint("feedback", __name__, template_folder="templates")
 QUARTERS_SHOWN = 4

@@ -22,7 +22,8 @@ from service.auth import roles_required
 from service.bidi import neutralise
 from service.extensions import db
 from service.schemas.analytics import AnalyticsQuerySchema
-from service.vocab import CATEGORIES, CATEGORY_NAMES
+from service.labels import CATEGORY_NAMES
+from service.vocab import CATEGORIES
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
 ANALYST_ROLES = ("hr_analyst", "admin")
