@@ -20,6 +20,7 @@ from tests.intake.test_form import csrf_token, form_data, receipt_code
 
 SELF_HARM = "Since this started I have had thoughts of ending my life and I cannot sleep."
 THREAT = "He told me he will threaten to kill me if I tell anyone about the missing stock."
+CRISIS = "A report mentions a risk to someone's life"
 MILD = "We keep being asked to cover extra shifts and nobody says for how long."
 
 
@@ -88,13 +89,14 @@ def test_the_lead_on_call_is_paged_as_soon_as_it_is_stored(client, org, monkeypa
     on_call = db.session.execute(select(User.id).where(User.on_call.is_(True))).scalars().all()
     assert len(on_call) >= 1
     client.post("/api/v1/reports", json=report_payload(org, text=MILD))
-    assert [(n.kind, n.subject, n.body) for n in db.session.execute(select(Notification)).scalars()] == []
+    # (A mild report may still page as critical, if the model scores it so: not as a crisis.)
+    assert not [n for n in db.session.execute(select(Notification)).scalars() if CRISIS in n.body]
     client.post("/api/v1/reports", json=report_payload(org, text=SELF_HARM))
-    pages = db.session.execute(select(Notification)).scalars().all()
+    pages = [n for n in db.session.execute(select(Notification)).scalars() if CRISIS in n.body]
     assert sorted((n.recipient_id, n.kind) for n in pages) == [
         (i, PAGE_KIND) for i in sorted(on_call)
     ]
-    assert pages[0].body.startswith("A report mentions a risk to someone's life")
+    assert pages[0].body.startswith(CRISIS)
     assert "sleep" not in pages[0].body and "sleep" not in pages[0].subject
 
 
