@@ -21,7 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.auth import new_api_token
-from service.cases.service import guide_for
+from service.cases.service import guide_for, transition
 from service.db import ApiToken, Case, OrgUnit, User, utcnow
 from service.extensions import db
 from service.vocab import CATEGORIES
@@ -117,6 +117,20 @@ class Ctx:
         guide = guide_for(db.session.get(Case, self.case_id))
         assert guide is not None
         return min(guide.step_keys())
+
+    @cached_property
+    def withdrawn_case_id(self) -> int:
+        """A fresh case assigned to `leader`, which its Trust Leader marked as withdrawn."""
+        case = db.session.get(Case, self.case_id)
+        transition(self.org.staff["leader"], case, "withdrawn")
+        db.session.commit()
+        return case.id
+
+    @property
+    def feedback_due_later(self) -> str:
+        """A new feedback date within the six months an extension may reach."""
+        case = db.session.get(Case, self.case_id)
+        return (case.opened_at + timedelta(days=120)).date().isoformat()
 
     @property
     def reassign_to(self) -> int:
@@ -333,6 +347,14 @@ MATRIX: dict[tuple[str, str], Call] = {
         staff_page(**case_worker(403, lead=TO_CASE)),
         form=lambda ctx: {"assignee": str(ctx.reassign_to)},
     ),
+    ("POST", "/cases/<int:case_id>/feedback-deadline"): Call(
+        "/cases/{case_id}/feedback-deadline",
+        staff_page(**case_worker(TO_CASE, lead=TO_CASE)),
+        form=lambda ctx: {"until": ctx.feedback_due_later, "reason": "Waiting for a witness."},
+    ),
+    ("POST", "/cases/<int:case_id>/reopen"): Call(
+        "/cases/{withdrawn_case_id}/reopen", staff_page(**case_worker(403, lead=TO_CASE))
+    ),
     ("GET", "/cases/availability"): Call(
         "/cases/availability", staff_page(**dict.fromkeys(CASE_WORKERS, 200))
     ),
@@ -355,6 +377,14 @@ MATRIX: dict[tuple[str, str], Call] = {
         "/api/v1/cases/{case_id}/assignee",
         api(**case_worker(403, lead=200)),
         json=lambda ctx: {"assignee": ctx.reassign_to},
+    ),
+    ("POST", "/api/v1/cases/<int:case_id>/feedback-deadline"): Call(
+        "/api/v1/cases/{case_id}/feedback-deadline",
+        api(**case_worker(200, lead=200)),
+        json=lambda ctx: {"until": ctx.feedback_due_later, "reason": "Waiting for a witness."},
+    ),
+    ("DELETE", "/api/v1/cases/<int:case_id>/withdrawal"): Call(
+        "/api/v1/cases/{withdrawn_case_id}/withdrawal", api(**case_worker(403, lead=200))
     ),
     ("GET", "/api/v1/cases/<int:case_id>/guide"): Call(
         "/api/v1/cases/{case_id}/guide", api(**case_worker(200, lead=200))
