@@ -113,10 +113,12 @@ def test_redis_cut_mid_burst_loses_nothing(redis_settings, redis_url, workers):
 
 @pytest.mark.worker
 def test_worker_killed_mid_burst_loses_nothing(redis_settings, redis_url, workers):
+    # Whoever hands a job over (here the submissions) sets when its case counts as stuck.
+    redis_settings = redis_settings.replace(routing_stuck_seconds=2)
     app = make_app(redis_settings)
     with app.app_context():
         org = seed_org()
-        env = worker_env(redis_settings, redis_url, DEFUSE_ROUTING_STUCK_SECONDS="2")
+        env = worker_env(redis_settings, redis_url)
         first = WorkerProcess({**env, "DEFUSE_TEST_ROUTE_DELAY": "0.3"})
         workers.append(first)
         first.wait_ready(redis_url)
