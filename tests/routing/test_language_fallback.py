@@ -18,6 +18,9 @@ from tests.routing.test_choose import TODAY, TREE, case, leader
 
 # --- the pure choice ------------------------------------------------------------------------
 
+# Language is read from the text, so a Polish case needs Polish words.
+POLISH = "Mój kierownik krzyczy na mnie codziennie przy całym zespole i nikt nie reaguje."
+
 
 def test_a_speaker_of_the_language_wins_over_the_fallback():
     german = leader(1, languages=frozenset({"de"}))
@@ -112,7 +115,7 @@ def test_lead_reassigns_to_a_speaker_when_one_is_found(app, org):
 
 def test_lead_assigns_anyway_with_a_reason_kept_as_a_note(app, org):
     _only_english(org)
-    case_ = case_for(org, None, language="pl")
+    case_ = case_for(org, None, language="pl", text=POLISH)
     leader2 = org.staff["leader2"]
     with pytest.raises(WorkflowError) as missing:
         cases.reassign(org.staff["lead"], case_, leader2.id)
@@ -148,7 +151,7 @@ def test_the_page_tells_the_lead_no_one_is_eligible_and_takes_a_reason(app, org)
 
     app.config["DEFUSE"] = app.config["DEFUSE"].replace(routing_fallback_languages=())
     _only_english(org)
-    case_, _ = submit(org, language="pl")
+    case_, _ = submit(org, language="pl", text=POLISH)
     db.session.refresh(case_)
     assert case_.assignee_id is None
     lead = signed_in(app, "lead@demo.defuse")
@@ -176,7 +179,7 @@ def test_api_reassign_takes_a_reason(app, client, org):
     from tests.cases.support import bearer
 
     _only_english(org)
-    case_ = case_for(org, None, language="pl")
+    case_ = case_for(org, None, language="pl", text=POLISH)
     headers = bearer(org.staff["lead"])
     path = f"/api/v1/cases/{case_.id}/assignee"
     leader2 = org.staff["leader2"].id

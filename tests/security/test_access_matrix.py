@@ -264,7 +264,7 @@ MATRIX: dict[tuple[str, str], Call] = {
         receipt_holder(200),
         form=lambda ctx: {"receipt": ctx.held_receipt, "body": "Thank you, Friday works."},
     ),
-    ("POST", "/language"): Call("/language", everyone(303), form={"language": "de", "next": "/"}),
+    ("POST", "/language"): Call("/language", everyone(303), form=fixed(language="de", next="/")),
     ("GET", "/healthz"): Call("/healthz", everyone(200)),
     ("GET", "/readyz"): Call("/readyz", everyone(200)),
     ("GET", "/healthz/worker"): Call("/healthz/worker", everyone(200)),

@@ -32,7 +32,14 @@ def closed_cases(org, count: int) -> None:  # type: ignore[no-untyped-def]
             if number == 0
             else ("resolved", "resolved_informally")
         )
-        service.transition(leader, case, "closed", outcome=outcome[0], resolution=outcome[1])
+        service.transition(
+            leader,
+            case,
+            "closed",
+            outcome=outcome[0],
+            resolution=outcome[1],
+            closing_message="Thank you for raising this; here is what we did.",
+        )
 
 
 def test_export_labels_is_audited_with_counts_and_no_text(app, org, tmp_path):
