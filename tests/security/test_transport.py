@@ -18,7 +18,14 @@ SITE = "https://defuse.example"
 def production_app(settings: Settings):  # type: ignore[no-untyped-def]
     app = make_app(
         settings.replace(
-            env="production", secret_key="s" * 40, hash_key="h" * 40, rate_limits_enabled=False
+            env="production",
+            secret_key="s" * 40,
+            hash_key="h" * 40,
+            rate_limits_enabled=False,
+            # Production refuses to send staff notice the moment a report arrives.
+            routing_delay_minutes=(1.0, 10.0),
+            digest_minutes=15.0,
+            page_jitter_minutes=(1.0, 3.0),
         )
     )
     with app.app_context():
@@ -98,7 +105,13 @@ def test_the_api_is_not_subject_to_the_origin_check(production_app):
 
 def test_origin_is_compared_with_the_address_the_client_used_behind_a_proxy(settings):
     proxied = settings.replace(
-        env="production", secret_key="s" * 40, hash_key="h" * 40, trusted_proxies=1
+        env="production",
+        secret_key="s" * 40,
+        hash_key="h" * 40,
+        trusted_proxies=1,
+        routing_delay_minutes=(1.0, 10.0),
+        digest_minutes=15.0,
+        page_jitter_minutes=(1.0, 3.0),
     )
     app = make_app(proxied)
     with app.app_context():
