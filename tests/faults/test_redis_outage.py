@@ -95,7 +95,9 @@ def test_worker_survives_redis_stopped_mid_burst_and_every_case_is_routed(
     settings, private_redis, workers
 ):
     url = f"redis://127.0.0.1:{private_redis.port}/0"
-    served = settings.replace(redis_url=url)
+    # The restarted Redis has lost its queue: the stuck-case re-queue hands over what was
+    # waiting in it, 3 s after whoever handed the job over (here the submissions) said so.
+    served = settings.replace(redis_url=url, routing_stuck_seconds=3)
     app = make_app(served)
     with app.app_context():
         org = seed_org()
@@ -104,9 +106,6 @@ def test_worker_survives_redis_stopped_mid_burst_and_every_case_is_routed(
                 served,
                 url,
                 DEFUSE_TEST_ROUTE_DELAY="0.1",
-                # The restarted Redis has lost its queue: the stuck-case re-queue hands over
-                # what was waiting in it, after this long.
-                DEFUSE_ROUTING_STUCK_SECONDS="3",
             )
         )
         workers.append(worker)
