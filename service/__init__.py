@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.analytics import views as analytics_views
     from service.cases import views as case_views
     from service.intake import views as intake_views
+
     auth.init_app(app)
     sso.init_app(app)
     app.register_blueprint(intake_views.bp)

@@ -21,8 +21,8 @@ from service.audit import record
 from service.auth import roles_required
 from service.bidi import neutralise
 from service.extensions import db
-from service.schemas.analytics import AnalyticsQuerySchema
 from service.labels import CATEGORY_NAMES
+from service.schemas.analytics import AnalyticsQuerySchema
 from service.vocab import CATEGORIES
 
 bp = Blueprint("analytics", __name__, template_folder="templates")

@@ -9,10 +9,10 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from service.config import DEFAULT_CRISIS_MESSAGE, Settings
-from service.notify import PAGE_KIND
 from service.db import Notification, Report, User
 from service.extensions import db
 from service.intake import service
+from service.notify import PAGE_KIND
 from service.people import create_user
 from tests.conftest import make_app
 from tests.factories import report_payload, seed_org
