@@ -128,7 +128,8 @@ def test_staff_sign_in_over_https_without_a_referer_is_not_refused(site, page):
 
 def _login_form(page, site) -> str:  # type: ignore[no-untyped-def]
     page.goto(site.url + "/login")
-    return page.locator('input[name="csrf_token"]').get_attribute("value")
+    # The sign-in form's own token (the header's language switcher carries one too).
+    return page.locator('#password-sign-in input[name="csrf_token"]').get_attribute("value")
 
 
 @pytest.mark.parametrize(
