@@ -113,7 +113,15 @@ MODULES = (
         (
             "tests/routing/test_choose.py",
             "tests/routing/test_routing_service.py",
+            "tests/routing/test_language_fallback.py",
+            "tests/routing/test_timing.py",
             "tests/boundaries/test_deadlines.py",
+            "tests/cases/test_feedback.py",  # sla.check_feedback_deadlines
+        ),
+        # Needs a real worker process: slow, and the in-process tests reach the same code.
+        (
+            "--deselect",
+            "tests/routing/test_timing.py::test_worker_routes_after_the_delay_and_leaves_no_job_record",
         ),
     ),
     Module(

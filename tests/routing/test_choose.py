@@ -196,3 +196,15 @@ def test_conflict_of_interest_is_never_broken():
     assert seen["chosen"] >= 50, seen
     assert seen["chosen, hr involved"] >= 10, seen
     assert seen["nobody"] >= 50, seen
+
+
+def test_exclusion_counts_judge_absence_on_the_given_day():
+    from service.routing import exclusion_counts
+
+    away = leader(1, away_until=TODAY)
+    back = leader(2, away_until=TODAY - timedelta(days=1), languages=frozenset({"de"}))
+    assert exclusion_counts(case(), [away, back, leader(3, unit=3)], TREE, TODAY) == {
+        "away": 1,
+        "language": 1,
+        "conflict of interest: line of management": 1,
+    }

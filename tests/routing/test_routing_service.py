@@ -209,3 +209,109 @@ def test_staff_in_a_retired_unit_get_no_case(client, org):
     for _ in range(3):
         case = submit(client, org, org_unit=org.unit("Call Centre"))
         assert case.assignee.email == "leader2@demo.defuse"
+
+
+def test_reroute_request_queues_a_new_round_and_audits_its_reason(client, org):
+    case = submit(client, org)
+    request_reroute(case, "a lead asked")
+    db.session.commit()
+    entry = db.session.execute(
+        select(OutboxEntry).where(
+            OutboxEntry.case_id == case.id, OutboxEntry.routing_round == case.routing_round
+        )
+    ).scalar_one()
+    assert entry.job == "route_case" and entry.enqueued_at is None
+    assert case.routing_state == "pending"
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "case.reroute_requested")
+    ).scalar_one()
+    assert event.case_id == case.id and event.detail == {"reason": "a lead asked"}
+    # The queued round is the one a job would run: it routes the case again.
+    assert route_case(case.id, case.routing_round) == "assigned"
+
+
+def test_every_overdue_case_is_breached_once_by_the_system_and_every_lead_told(client, org):
+    cases = [submit(client, org) for _ in range(2)]
+    for case in cases:
+        case.ack_due_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert check_deadlines()["breached"] == 2
+    assert check_deadlines()["breached"] == 0  # a breached case is not breached again
+
+    events = (
+        db.session.execute(select(AuditEvent).where(AuditEvent.action == "case.deadline_breached"))
+        .scalars()
+        .all()
+    )
+    assert sorted(e.case_id for e in events) == sorted(c.id for c in cases)
+    assert {e.actor_kind for e in events} == {"system"}
+    lead = org.staff["lead"]
+    breach_bodies = (
+        db.session.execute(
+            select(Notification.body).where(
+                Notification.recipient_id == lead.id, Notification.kind == "breach"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert sorted(body.split("\n")[0] for body in breach_bodies) == sorted(
+        f"The acknowledge-by deadline has passed on case {case.id}." for case in cases
+    )
+
+
+def test_reasons_are_described_with_their_counts_in_order():
+    assert routing.describe_reasons({}) == "no active Trust Leaders"
+    assert (
+        routing.describe_reasons({"language": 3, "at capacity": 1}) == "language: 3, at capacity: 1"
+    )
+
+
+def test_unroutable_staff_of_a_given_list_passes_over_people_who_take_no_cases(client, org):
+    lead = db.session.get(User, org.staff["lead"].id)
+    lead.away_until = utcnow().date() + timedelta(days=1)
+    db.session.commit()
+    hr, leader = org.staff["hr"], org.staff["leader"]
+    assert routing.unroutable_staff([hr, lead, leader]) == {lead.id: ["away"]}
+
+
+def test_stuck_check_hands_over_only_pending_rounds_past_their_time(
+    client, org, monkeypatch, caplog
+):
+    """Five entries around the boundary of `relay_after`: only the pending, handed-over ones
+    whose time has passed go back to the queue; a decided round loses its time."""
+    now = utcnow().replace(microsecond=0)
+    monkeypatch.setattr(routing, "utcnow", lambda: now)
+    late_a, late_b, exactly_due, decided, never_handed_over = (
+        submit(client, org) for _ in range(5)
+    )
+
+    def entry_of(case: Case) -> OutboxEntry:
+        return db.session.execute(
+            select(OutboxEntry).where(OutboxEntry.case_id == case.id)
+        ).scalar_one()
+
+    for case, relay_after in (
+        (late_a, now - timedelta(seconds=1)),
+        (late_b, now - timedelta(seconds=1)),
+        (exactly_due, now),
+        (decided, now - timedelta(seconds=1)),
+        (never_handed_over, now - timedelta(seconds=1)),
+    ):
+        entry = entry_of(case)
+        case.routing_round = entry.routing_round  # this entry's round is the current one
+        case.routing_state = "pending"
+        entry.relay_after = relay_after
+    decided.routing_state = "assigned"
+    entry_of(never_handed_over).enqueued_at = None
+    db.session.commit()
+
+    with caplog.at_level("WARNING", logger=routing.log.name):
+        assert routing.requeue_stuck() == 2
+    assert "re-queued 2 stuck routing jobs" in caplog.text
+    for case in (late_a, late_b):
+        assert entry_of(case).enqueued_at is None and entry_of(case).relay_after is None
+    assert entry_of(exactly_due).enqueued_at is not None
+    assert entry_of(exactly_due).relay_after == now
+    assert entry_of(decided).relay_after is None and entry_of(decided).enqueued_at is not None
+    assert entry_of(never_handed_over).relay_after == now - timedelta(seconds=1)
