@@ -308,10 +308,23 @@ def test_stuck_check_hands_over_only_pending_rounds_past_their_time(
 
     with caplog.at_level("WARNING", logger=routing.log.name):
         assert routing.requeue_stuck() == 2
-    assert "re-queued 2 stuck routing jobs" in caplog.text
+    assert caplog.messages == ["re-queued 2 stuck routing jobs"]
     for case in (late_a, late_b):
         assert entry_of(case).enqueued_at is None and entry_of(case).relay_after is None
     assert entry_of(exactly_due).enqueued_at is not None
     assert entry_of(exactly_due).relay_after == now
     assert entry_of(decided).relay_after is None and entry_of(decided).enqueued_at is not None
     assert entry_of(never_handed_over).relay_after == now - timedelta(seconds=1)
+
+
+def test_candidates_carry_the_levels_of_their_open_cases_only(org):
+    from tests.cases.support import case_for
+
+    leader = org.staff["leader"]
+    case_for(org, leader, "high")
+    case_for(org, leader, "low").status = "resolved"
+    case_for(org, None, "critical")  # open, but nobody's
+    db.session.commit()
+    open_levels = {c.id: c.open_levels for c in routing.load_candidates()}
+    assert open_levels[leader.id] == ("high",)
+    assert open_levels[org.staff["leader2"].id] == ()
