@@ -127,4 +127,4 @@ def test_from_after_to_says_so_in_words(client, org):
     response = client.get("/analytics?from=2026-05-01&to=2026-04-01")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "From: The first day must be on or before the last day" in page
+    assert "First day: The first day must be on or before the last day" in page
