@@ -63,8 +63,8 @@ FIELD_ORDER = (
 
 @bp.app_template_filter("people")
 def people(codes: list[str]) -> str:
-    """'raised with' or 'involved' answers, as the form offered them, in the page's language.
-    Commas only: a list of ticked answers, not a sentence ("A, B and C")."""
+    """'raised with' or 'involved' answers, as the form offered them, in the page's language,
+    joined with commas: a list of ticked boxes, not a sentence."""
     return ", ".join(label("person", code) for code in codes)
 
 
