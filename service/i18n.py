@@ -38,6 +38,8 @@ REPORTER_SOURCES: tuple[str, ...] = (
     "service/errors.py",
     "service/labels.py",
     "service/schemas/reports.py",
+    "service/schemas/fields.py",  # the text-field messages the form shows
+    "service/config.py",  # the default crisis message
 )
 
 LANGUAGE_COOKIE = "defuse_lang"

@@ -14,6 +14,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
+from service import labels as answer_labels
 from service.auth import roles_required
 from service.cases import display, service
 from service.cases.service import (
@@ -28,7 +29,6 @@ from service.db import Case, User, utcnow
 from service.db.cases import OPEN_STATUSES, OUTCOMES, STATUSES
 from service.db.people import CASE_WORKER_ROLES
 from service.extensions import db
-from service.intake.views import LABELS
 from service.schemas.cases import (
     AvailabilitySchema,
     BodySchema,
@@ -68,7 +68,12 @@ def _helpers() -> dict[str, Any]:
         "percent": display.percent,
         "status_labels": STATUS_LABELS,
         "outcome_labels": OUTCOME_LABELS,
-        "labels": LABELS,
+        # The reporter's answers in the words the form offered them (service/labels.py).
+        "labels": {
+            "categories": answer_labels.CATEGORIES,
+            "durations": answer_labels.DURATIONS,
+            "outcomes": answer_labels.OUTCOMES,
+        },
         "language_names": LANGUAGE_NAMES,
     }
 
