@@ -290,6 +290,44 @@ def _save_ticks(user: User, case: Case) -> int:
     return service.set_steps(user, case, changes)
 
 
+# What a page says when a form's field fails its schema. The schemas word their messages for
+# the API, in English; the page words them in its own language.
+FIELD_MESSAGES = {
+    "status": N_("Choose one of the options."),
+    "outcome": N_("Choose one of the options."),
+    "resolution": N_("Choose one of the options."),
+    "closing_message": N_("Keep it under %(max)d characters."),
+    "until": N_("Enter a date like 2025-06-30."),
+}
+# ...and for the free-text fields, by whether anything was written at all.
+EMPTY_MESSAGES = {
+    "body": N_("Write something first."),
+    "reason": N_("Say why the reporter must wait longer."),
+}
+TOO_LONG_MESSAGES = {
+    "body": (N_("Keep it under %(max)d characters."), service.BODY_MAX),
+    "reason": (N_("Say why, in at most %(max)d characters."), 1000),
+}
+
+
+def _refusal(error: ValidationError, default: str, text: str = "") -> WorkflowError:
+    """The first field a schema refused, with the page's message for it. `text` is what was
+    written in the free-text field refused, if that is the one."""
+    messages = error.messages if isinstance(error.messages, dict) else {}
+    name = next(iter(messages), default)
+    if name in EMPTY_MESSAGES:
+        message, most = TOO_LONG_MESSAGES[name]
+        if not text.strip():
+            return WorkflowError(EMPTY_MESSAGES[name], name)
+        if len(text.strip()) > most:
+            return WorkflowError(message, name, max=most)
+        # Something else about the text (invisible characters, say): the schema's own words.
+        return WorkflowError(" ".join(map(str, messages.get(name) or ())), name)
+    return WorkflowError(
+        FIELD_MESSAGES.get(name, N_("Check this field.")), name, max=service.BODY_MAX
+    )
+
+
 def _with_ticks(text: str, ticks: int) -> str:
     if not ticks:
         return text
@@ -327,10 +365,7 @@ def change_status(case_id: int):  # type: ignore[no-untyped-def]
     try:
         data = TransitionSchema().load({name: request.form.get(name, "") for name in names})
     except ValidationError as error:
-        messages = error.messages if isinstance(error.messages, dict) else {}
-        field_name = next(iter(messages), key)
-        text = messages.get(field_name) or [N_("Choose one of the options.")]
-        return _failed(case, WorkflowError(" ".join(map(str, text)), field_name), key, fields_shown)
+        return _failed(case, _refusal(error, key), key, fields_shown)
     if data["status"] in CONFIRMED_STATUSES and request.form.get("confirm") != "yes":
         try:
             service.require_assignee(user, case)
@@ -403,10 +438,7 @@ def _body(name: str) -> str:
     try:
         return BodySchema().load({"body": raw})["body"]  # type: ignore[no-any-return]
     except ValidationError as error:
-        messages = error.messages if isinstance(error.messages, dict) else {}
-        raise WorkflowError(
-            " ".join(map(str, messages.get("body", [N_("Write something first.")]))), "body"
-        ) from None
+        raise _refusal(error, "body", raw) from None
 
 
 @bp.post("/cases/<int:case_id>/messages")
@@ -496,10 +528,8 @@ def extend_feedback(case_id: int):  # type: ignore[no-untyped-def]
             {name: request.form.get(name, "") for name in ("until", "reason")}
         )
     except ValidationError as error:
-        messages = error.messages if isinstance(error.messages, dict) else {}
-        field_name = next(iter(messages), "until")
-        text = " ".join(map(str, messages.get(field_name) or [N_("Check this field.")]))
-        return _failed(case, WorkflowError(text, field_name), "extend", ("until", "reason"))
+        reason = request.form.get("reason", "")
+        return _failed(case, _refusal(error, "until", reason), "extend", ("until", "reason"))
     try:
         service.extend_feedback(user, case, data["until"], data["reason"])
     except WorkflowError as error:
