@@ -8,10 +8,12 @@ No report row is read, so nothing here can leak a single report's text, score, i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from flask import current_app
@@ -41,6 +43,7 @@ from service.analytics.cube import (
     derive_measures,
     load_tree,
     month_cubes,
+    released_stamps,
 )
 from service.analytics.periods import Period
 from service.db import utcnow
@@ -116,6 +119,96 @@ class Answer:
             "category": self.filters.category,
             "k": self.threshold.k,
         }
+
+
+# -- answers cached until a month is released or the org tree changes -----------------------
+
+ANSWER_CACHE_KEY = "defuse.analytics_answers"
+ANSWER_CACHE_ENTRIES = 256
+ANSWER_CACHE_BYTES = 64 * 1024 * 1024  # serialised answers (the API's JSON) count by size
+NOMINAL_ENTRY_BYTES = 64 * 1024  # anything else
+T = TypeVar("T")
+
+
+class _AnswerCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.items: OrderedDict[tuple[object, ...], tuple[object, int]] = OrderedDict()
+        self.size = 0
+
+    def get(self, key: tuple[object, ...]) -> tuple[bool, object]:
+        with self.lock:
+            item = self.items.get(key)
+            if item is None:
+                return False, None
+            self.items.move_to_end(key)
+            return True, item[0]
+
+    def put(self, key: tuple[object, ...], value: object) -> None:
+        weight = len(value) if isinstance(value, bytes | str) else NOMINAL_ENTRY_BYTES
+        with self.lock:
+            old = self.items.pop(key, None)
+            if old is not None:
+                self.size -= old[1]
+            self.items[key] = (value, weight)
+            self.size += weight
+            while self.items and (
+                len(self.items) > ANSWER_CACHE_ENTRIES or self.size > ANSWER_CACHE_BYTES
+            ):
+                _, (_, dropped) = self.items.popitem(last=False)
+                self.size -= dropped
+
+
+def answer_key(kind: str, filters: Filters, today: date | None = None) -> tuple[object, ...]:
+    """Everything an answer depends on: the question, the last released day (which fixes the
+    default range too), the frozen months (by their stamps), the org tree as shown, k and the
+    hotspot model's settings. Released months never change, so an answer keyed by these is
+    valid until a month is released, the tree changes or settings do (two small queries)."""
+    settings = current_app.config["DEFUSE"]
+    return (
+        kind,
+        filters,
+        periods.last_released_day(today or utcnow().date()),
+        released_stamps(),
+        load_tree().version,
+        current_threshold().k,
+        HotspotModel.from_settings(settings),
+    )
+
+
+def cached(kind: str, filters: Filters, compute: Callable[[], T], today: date | None = None) -> T:
+    """The answer to `kind` for these filters, from the app's cache when nothing it depends on
+    changed (`answer_key`). Cached answers are shared: callers must not change them."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cache = app.extensions.get(ANSWER_CACHE_KEY)
+    if cache is None:
+        cache = app.extensions.setdefault(ANSWER_CACHE_KEY, _AnswerCache())
+    key = answer_key(kind, filters, today)
+    hit, value = cache.get(key)
+    if hit:
+        return value  # type: ignore[return-value]
+    value = compute()
+    cache.put(key, value)
+    return value
+
+
+RELEASE_MONTHS = 37  # three years of history (hotspots) and the month before them
+
+
+def release_recent_months(today: date | None = None) -> int:
+    """Freeze the recent complete months and work out their release now, at release time, so
+    no request has to (the scheduled job and `defuse analytics release`). Returns how many
+    months were made ready."""
+    released_to = periods.last_released_day(today or utcnow().date())
+    months = [
+        m
+        for m in periods.between(
+            "month", released_to - timedelta(days=31 * RELEASE_MONTHS), released_to
+        )
+        if m.end <= released_to and m.start >= EARLIEST
+    ][-RELEASE_MONTHS:]
+    month_cubes(months, load_tree(), current_threshold())
+    return len(months)
 
 
 def resolve_periods(filters: Filters, today: date | None = None) -> tuple[list[Period], date]:
@@ -225,7 +318,7 @@ def _rows_for_depth(
     return rows
 
 
-def risk_table(filters: Filters, today: date | None = None) -> Answer:
+def _risk_table(filters: Filters, today: date | None = None) -> Answer:
     threshold = current_threshold()
     tree = load_tree()
     wanted, released_to = resolve_periods(filters, today)
@@ -458,7 +551,7 @@ def risk_json(answer: Answer) -> dict[str, Any]:
 # -- summary and hotspots -----------------------------------------------------------------
 
 
-def summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
+def _summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
     """Totals for the chosen unit (or the whole organisation): per period, per category and
     over the whole range, each only from released cells."""
     threshold = current_threshold()
@@ -509,7 +602,7 @@ def summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
 HISTORY_DAYS = 366  # a unit's own history: the released months of the year before
 
 
-def hotspots(filters: Filters, today: date | None = None) -> dict[str, Any]:
+def _hotspots(filters: Filters, today: date | None = None) -> dict[str, Any]:
     """Unit-periods with improbably many reports for the unit's headcount and own history
     (service/engine/hotspots.py), tested across units with false-discovery control; the
     deepest such unit only, with aggregate figures and no case detail.
@@ -606,7 +699,7 @@ def default_range(today: date | None = None) -> tuple[date, date]:
     return first + timedelta(days=1), released_to
 
 
-def trends(filters: Filters, today: date | None = None) -> dict[str, Any]:
+def _trends(filters: Filters, today: date | None = None) -> dict[str, Any]:
     """Per category and period for the chosen unit (or the whole organisation): the trend
     lines of the dashboard."""
     threshold = current_threshold()
@@ -624,3 +717,26 @@ def trends(filters: Filters, today: date | None = None) -> dict[str, Any]:
                 for p in range(len(wanted))
             ]
     return {"periods": wanted, "series": series}
+
+
+# -- the entry points: each answer computed once per release state (`cached`) --------------
+
+
+def risk_table(filters: Filters, today: date | None = None) -> Answer:
+    """The table of reports by unit, category and period (`_risk_table`)."""
+    return cached("risk", filters, lambda: _risk_table(filters, today), today)
+
+
+def summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
+    """Totals and headlines for a unit or the organisation (`_summary`)."""
+    return cached("summary", filters, lambda: _summary(filters, today), today)
+
+
+def hotspots(filters: Filters, today: date | None = None) -> dict[str, Any]:
+    """The hotspot list (`_hotspots`)."""
+    return cached("hotspots", filters, lambda: _hotspots(filters, today), today)
+
+
+def trends(filters: Filters, today: date | None = None) -> dict[str, Any]:
+    """The dashboard's trend lines (`_trends`)."""
+    return cached("trends", filters, lambda: _trends(filters, today), today)
