@@ -295,9 +295,16 @@ def _rows_for_depth(
     tops: Sequence[int],
     depth: int,
     has_release: np.ndarray,
+    covers: Callable[[int, Sequence[int]], bool],
 ) -> list[Row]:
     """Units at the chosen depth; a unit with nothing released rolls up into its parent,
-    whose remainder row then holds it (with the parent's own reports)."""
+    whose remainder row then holds it (with the parent's own reports).
+
+    Splitting a unit into its sub-units and remainder can lose figures: a sub-unit shown in
+    one period may be withheld in another, and then the remainder is too (it would be the
+    unit minus a withheld cell), although the unit itself is shown. Where the split does not
+    account for every shown figure of the unit (`covers`), the unit's own row stays, above its
+    sub-units, so a finer level never shows less than a coarser one."""
     rows: list[Row] = []
 
     def visit(node: int) -> None:
@@ -309,6 +316,8 @@ def _rows_for_depth(
         if not shown:
             rows.append(Row(node, False, ((1, node),)))
             return
+        if not covers(node, shown):
+            rows.append(Row(node, False, ((1, node),)))
         for child in shown:
             visit(child)
         rows.append(Row(node, True, ((1, node), *((-1, child) for child in shown))))
@@ -336,7 +345,18 @@ def _risk_table(filters: Filters, today: date | None = None) -> Answer:
     shown = shown[:, :, category_indexes]
     # A unit is listed when any of its subtree cells asked for is released.
     has_release = shown[1:, : tree.size, :, SHOWN_REPORTS].any(axis=(0, 2))
-    answer.rows = _rows_for_depth(tree, tops, filters.depth, has_release)
+    released = shown[1:, :, :, SHOWN_REPORTS]  # (periods, unit-parts, categories)
+    reports = np.rint(values[1:, :, :, REPORTS])
+
+    def covers(node: int, kids: Sequence[int]) -> bool:
+        """Wherever the unit is shown, its shown sub-units and its remainder add up to it."""
+        kids_shown = released[:, list(kids)].all(axis=1)
+        rest = reports[:, node] - reports[:, list(kids)].sum(axis=1)
+        rest_shown = np.asarray(threshold.derive(rest, kids_shown & released[:, node]))
+        accounted = kids_shown & (rest_shown | (rest == 0))
+        return bool((accounted | ~released[:, node]).all())
+
+    answer.rows = _rows_for_depth(tree, tops, filters.depth, has_release, covers)
     row_values, row_shown = _combine(answer.rows, tree, values, shown, threshold)
     keep = [
         r
