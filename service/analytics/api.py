@@ -64,11 +64,14 @@ def _iso(value: object) -> str:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _answer(kind: str, compute, args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _answer(kind: str | None, compute, args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """The answer as JSON; serialising a large table costs more than computing it, so the
-    bytes are cached too, under the same key as the answer (query.cached)."""
+    bytes are cached too, under the same key as the answer (query.cached). `kind` None: an
+    answer with live parts, serialised each time."""
     filters = _filters(args)
     try:
+        if kind is None:
+            return Response(_json(compute(filters)), mimetype="application/json")
         body = query.cached(f"json:{kind}", filters, lambda: _json(compute(filters)))
         return Response(body, mimetype="application/json")
     except query.UnknownUnit as error:
@@ -107,8 +110,12 @@ class Summary(MethodView):
     @_errors
     def get(self, args):  # type: ignore[no-untyped-def]
         """Totals for one unit (or the whole organisation): per period, per category and
-        over the range."""
-        return _answer("summary", query.summary, args)
+        over the range, and the headline of the latest period (with case figures)."""
+        return _answer(
+            None,
+            lambda filters: {**query.summary(filters), "headline": query.headline(filters)},
+            args,
+        )
 
 
 @blp.route("/hotspots")

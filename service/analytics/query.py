@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 import numpy as np
@@ -46,6 +46,7 @@ from service.analytics.cube import (
     released_stamps,
 )
 from service.analytics.periods import Period
+from service.cases.service import median_days_to_feedback, overdue_cases
 from service.db import utcnow
 from service.engine.hotspots import HotspotModel, per_100_a_year
 from service.vocab import CATEGORIES
@@ -417,16 +418,29 @@ def _median_bucket(histogram: np.ndarray, threshold: Threshold) -> int | None:
 
 
 def change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, float | int | None]:
+    """Against the previous period; each figure only where both periods show it."""
     if current["suppressed"] or previous["suppressed"]:
-        return {"reports": None, "mean_risk": None, "high_or_critical_share": None}
-    high_now, high_before = current["high_or_critical_share"], previous["high_or_critical_share"]
+        return {
+            "reports": None,
+            "mean_risk": None,
+            "high_or_critical_share": None,
+            "median_hours_to_acknowledge": None,
+        }
     return {
         "reports": current["reports"] - previous["reports"],
         "mean_risk": round(current["mean_risk"] - previous["mean_risk"], 2),
-        "high_or_critical_share": None
-        if high_now is None or high_before is None
-        else round(high_now - high_before, 2),
+        "high_or_critical_share": _difference(current, previous, "high_or_critical_share", 2),
+        "median_hours_to_acknowledge": _difference(
+            current, previous, "median_hours_to_acknowledge", 0
+        ),
     }
+
+
+def _difference(current: dict[str, Any], previous: dict[str, Any], name: str, digits: int):  # type: ignore[no-untyped-def]
+    now, before = current[name], previous[name]
+    if now is None or before is None:
+        return None
+    return round(now - before, digits) if digits else now - before
 
 
 def period_json(period: Period) -> dict[str, Any]:
@@ -617,6 +631,56 @@ def _summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
         for category in CATEGORIES
     ]
     return body
+
+
+def headline(filters: Filters, today: date | None = None) -> dict[str, Any]:
+    """The latest period of the range against the one before, for the chosen unit (or the
+    organisation): reports, high or critical, the median times to acknowledge and to feedback
+    and the cases overdue now. Report figures come from the released summary; case figures
+    are read live (cases move on after their month is released) and shown only where the
+    period's reports are, from at least k cases (an overdue count of 0 is shown: it is the
+    organisation's doing, nobody's trait)."""
+    body = summary(filters, today)
+    if not body["periods"]:
+        return {"period": None}
+    latest = body["periods"][-1]
+    tree = load_tree()
+    threshold = current_threshold()
+    tops = _scope(tree, filters.unit)
+    unit_ids = [tree.ids[node] for top in tops for node in tree.subtree(top)]
+    now = utcnow()
+    wanted, _ = resolve_periods(filters, today)
+
+    def case_figures(period: Period, released: bool) -> tuple[int | None, float | None]:
+        if not released:
+            return None, None
+        since = datetime.combine(period.start, time())
+        before = datetime.combine(period.end + timedelta(days=1), time())
+        cases, overdue = overdue_cases(now, since, before, unit_ids)
+        enough = cases >= threshold.k and (overdue == 0 or overdue >= threshold.k)
+        return (overdue if enough else None), median_days_to_feedback(since, before, unit_ids)
+
+    # The change is shown only where both periods' reports are (query.change).
+    previous_shown = latest["change"]["reports"] is not None
+    overdue_before, feedback_before = case_figures(periods.preceding(wanted[-1]), previous_shown)
+    overdue_now, feedback_now = case_figures(wanted[-1], not latest["suppressed"])
+    return {
+        "period": latest["period"],
+        "reports": latest["reports"],
+        "reports_change": latest["change"]["reports"],
+        "high_or_critical_share": latest["high_or_critical_share"],
+        "high_or_critical_share_change": latest["change"]["high_or_critical_share"],
+        "median_hours_to_acknowledge": latest["median_hours_to_acknowledge"],
+        "median_hours_to_acknowledge_change": latest["change"]["median_hours_to_acknowledge"],
+        "median_days_to_feedback": feedback_now,
+        "median_days_to_feedback_change": None
+        if feedback_now is None or feedback_before is None
+        else round(feedback_now - feedback_before, 1),
+        "overdue_cases": overdue_now,
+        "overdue_cases_change": None
+        if overdue_now is None or overdue_before is None
+        else overdue_now - overdue_before,
+    }
 
 
 HISTORY_DAYS = 366  # a unit's own history: the released months of the year before

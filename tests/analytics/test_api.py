@@ -248,6 +248,15 @@ def test_no_text_ids_or_exact_times_leave_the_api(client, org, hr):
         "p_value",
         "q_value",
         "false_discovery_rate",
+        # The headline: aggregates of the latest period, each behind the threshold.
+        "headline",
+        "reports_change",
+        "high_or_critical_share_change",
+        "median_hours_to_acknowledge_change",
+        "median_days_to_feedback",
+        "median_days_to_feedback_change",
+        "overdue_cases",
+        "overdue_cases_change",
     }
 
     def walk(value, found):  # type: ignore[no-untyped-def]
