@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Any, TypeVar
 
 import numpy as np
@@ -633,6 +634,10 @@ def _summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
     return body
 
 
+CASE_FIGURES_KEY = "defuse.analytics_case_figures"
+CASE_FIGURES_SECONDS = 60  # case figures move with the work; a minute old is current enough
+
+
 def headline(filters: Filters, today: date | None = None) -> dict[str, Any]:
     """The latest period of the range against the one before, for the chosen unit (or the
     organisation): reports, high or critical, the median times to acknowledge and to feedback
@@ -647,18 +652,33 @@ def headline(filters: Filters, today: date | None = None) -> dict[str, Any]:
     tree = load_tree()
     threshold = current_threshold()
     tops = _scope(tree, filters.unit)
-    unit_ids = [tree.ids[node] for top in tops for node in tree.subtree(top)]
+    # The whole organisation: every case (no join with the reports needed).
+    unit_ids = (
+        None
+        if filters.unit is None
+        else [tree.ids[node] for top in tops for node in tree.subtree(top)]
+    )
     now = utcnow()
     wanted, _ = resolve_periods(filters, today)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    recent = app.extensions.setdefault(CASE_FIGURES_KEY, {})
 
     def case_figures(period: Period, released: bool) -> tuple[int | None, float | None]:
         if not released:
             return None, None
+        key = (period.start, filters.unit, tree.version, threshold.k)
+        kept = recent.get(key)
+        if kept is not None and monotonic() - kept[0] < CASE_FIGURES_SECONDS:
+            return kept[1]
         since = datetime.combine(period.start, time())
         before = datetime.combine(period.end + timedelta(days=1), time())
         cases, overdue = overdue_cases(now, since, before, unit_ids)
         enough = cases >= threshold.k and (overdue == 0 or overdue >= threshold.k)
-        return (overdue if enough else None), median_days_to_feedback(since, before, unit_ids)
+        figures = (overdue if enough else None), median_days_to_feedback(since, before, unit_ids)
+        if len(recent) > ANSWER_CACHE_ENTRIES:
+            recent.clear()
+        recent[key] = (monotonic(), figures)
+        return figures
 
     # The change is shown only where both periods' reports are (query.change).
     previous_shown = latest["change"]["reports"] is not None
