@@ -13,6 +13,11 @@ month is built from what was stored, never from the rollups, so a later rescore 
 moves cases, not released figures. Cubes are cached per app, keyed by the month, its frozen
 stamp (one small query a request), the shape of the org tree and k (the only inputs that can
 still change a frozen month's cells).
+
+Which cells of a month are released takes seconds to work out (the audit), so it is worked
+out once for those same inputs and stored (`analytics_released_cells`, `release_layout`):
+at release time by the scheduled job (query.release_recent_months), else by the first
+request that needs it. A new worker then reads it instead of solving it again.
 """
 
 from __future__ import annotations
