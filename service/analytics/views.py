@@ -115,7 +115,6 @@ def dashboard():  # type: ignore[no-untyped-def]
     table = _safe(query.risk_table, replace(filters, category=heat_category), errors)
     trend = query.trends(table.filters)
     found = query.hotspots(table.filters)["hotspots"]
-    overview = query.summary(table.filters)
     tree = load_tree()
     context: dict[str, Any] = {
         "filters": table.filters,
@@ -123,7 +122,7 @@ def dashboard():  # type: ignore[no-untyped-def]
         "errors": errors,
         "categories": CATEGORIES,
         "field_names": FIELD_NAMES,
-        "headlines": _headlines(overview, found),
+        "headlines": _headlines(query.headline(table.filters), found),
         "heat_category": heat_category,
         "units": [
             {
@@ -150,21 +149,17 @@ def dashboard():  # type: ignore[no-untyped-def]
     return render_template("analytics/dashboard.html", **context), (400 if errors else 200)
 
 
-def _headlines(overview: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, Any]:
-    """The latest period against the one before, from the summary (released figures only)."""
-    latest = overview["periods"][-1] if overview["periods"] else None
-    if latest is None:
+def _headlines(headline: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, Any]:
+    """The latest period against the one before (query.headline: released figures, and case
+    figures only above the threshold), with the hotspots found in it."""
+    if headline["period"] is None:
         return {"period": None}
-    label = latest["period"]["label"]
+    label = headline["period"]["label"]
     return {
+        **headline,
         "period": label,
-        "reports": latest["reports"],
-        "reports_change": latest["change"]["reports"],
-        "high_share": latest["high_or_critical_share"],
-        "high_change": latest["change"]["high_or_critical_share"],
-        "median_hours_to_acknowledge": latest["median_hours_to_acknowledge"],
-        # Not measured yet: the case workflow will provide the median days to feedback.
-        "median_days_to_feedback": None,
+        "high_share": headline["high_or_critical_share"],
+        "high_change": headline["high_or_critical_share_change"],
         "hotspots": sum(1 for spot in found if spot["period"]["label"] == label),
     }
 
