@@ -115,8 +115,8 @@ def _read_folder(folder: Path, files: GuideFiles, prefix: str) -> set[str]:
 
 
 def _read_translation(folder: Path, english: set[str], files: GuideFiles) -> None:
-    language, shown_as = folder.name, str(folder)
-    if folder.name.startswith((".", "_")):
+    language, shown_as, prefix = folder.name, str(folder), f"{folder.name}/"
+    if language.startswith((".", "_")):
         return  # caches and the like, never guides
     if language == ENGLISH or language not in LANGUAGES:
         files.problems.append(
@@ -131,8 +131,7 @@ def _read_translation(folder: Path, english: set[str], files: GuideFiles) -> Non
             "BEHAVIOUR_LABELS_BY_LANGUAGE in service/guides/schema.py"
         )
     files.languages.append(language)
-    found = _read_folder(folder, files, prefix=f"{language}/")
-    prefix = f"{language}/"
+    found = _read_folder(folder, files, prefix)
     for stem in sorted(english - found):
         files.problems.append(
             f"{shown_as}: no translation of {files.shown_as(stem)} "
