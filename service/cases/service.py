@@ -510,15 +510,36 @@ def _move(user: User, case: Case, target: str) -> None:
 
 
 def guide_for(case: Case):  # type: ignore[no-untyped-def]
-    """The listening guide for the case's category and current level, or None if the guide
-    library cannot be loaded (the case stays readable without it)."""
+    """The listening guide for the case's category and current level, in the language recorded
+    on the case (English for cases from before, or if that translation is no longer shipped),
+    or None if the guide library cannot be loaded (the case stays readable without it)."""
     try:
         from service.guides import get_guides
 
-        return get_guides().for_case(case.report.category, case.report.risk_level)
+        library = get_guides()
+        language = case.guide_language if case.guide_language in library.languages else "en"
+        return library.for_case(case.report.category, case.report.risk_level, language)
     except Exception as error:  # noqa: BLE001 - a broken guide library must not hide the case
         log.warning("listening guide unavailable for a case: %s", type(error).__name__)
         return None
+
+
+def _reattach_guide(case: Case, assignee: User) -> None:
+    """On reassignment the guide's language is chosen again for the new assignee; the recorded
+    version changes only with the language (or when none was recorded yet)."""
+    try:
+        from service.guides import get_guides
+
+        library = get_guides()
+    except Exception as error:  # noqa: BLE001 - reassigning must not wait for the guides
+        log.warning("listening guide unavailable for a case: %s", type(error).__name__)
+        return
+    language = library.language_for(case.report.language, assignee.languages or ())
+    if case.guide_id is not None and (case.guide_language or "en") == language:
+        return
+    guide = library.for_case(case.report.category, case.report.risk_level, language)
+    case.guide_id, case.guide_version = guide.guide_id, guide.version
+    case.guide_language = guide.language
 
 
 def ticks_of(case: Case) -> dict[str, GuideTick]:
@@ -1042,10 +1063,7 @@ def reassign(lead: User, case: Case, assignee_id: int, override_reason: str | No
     case.routing_state = "assigned"
     case.assigned_at = now
     assignee.last_assigned_at = now
-    if case.guide_id is None:
-        guide = guide_for(case)
-        if guide is not None:
-            case.guide_id, case.guide_version = guide.guide_id, guide.version
+    _reattach_guide(case, assignee)
     # The case needs a speaker of its language until it is with one.
     if case.report.language in (assignee.languages or ()):
         case.needs_language = None

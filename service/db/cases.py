@@ -53,6 +53,8 @@ class Case(Base):
     routing_round: Mapped[int] = mapped_column(default=0)
     guide_id: Mapped[str | None] = mapped_column(String(64))
     guide_version: Mapped[str | None] = mapped_column(String(64))
+    # The language of the guide version above ("de"); NULL on cases from before, read as English.
+    guide_language: Mapped[str | None] = mapped_column(String(8))
 
     # To the hour, see base.to_hour; indexed for the analytics headline (cases of a period).
     opened_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -24,6 +24,23 @@ BEHAVIOUR_LABELS: dict[str, str] = {
     "empathising": N_("Empathising"),
     "helping": N_("Helping"),
 }
+# The same names in each language guides are translated into (guides/<lang>/); a translation
+# folder needs its entry here, because section names come from the methodology, not the files.
+BEHAVIOUR_LABELS_BY_LANGUAGE: dict[str, dict[str, str]] = {
+    "en": BEHAVIOUR_LABELS,
+    "de": {
+        "attending": "Zuwenden",
+        "understanding": "Verstehen",
+        "empathising": "Mitfühlen",
+        "helping": "Helfen",
+    },
+    "fr": {
+        "attending": "Être attentif",
+        "understanding": "Comprendre",
+        "empathising": "Faire preuve d'empathie",
+        "helping": "Aider",
+    },
+}
 
 # Levels that may carry extra steps; "low" is the base guide itself.
 EXTRA_LEVELS: tuple[str, ...] = ("moderate", "high", "critical")

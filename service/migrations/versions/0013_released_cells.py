@@ -3,7 +3,7 @@ worked out once (at release, or on first use) and read by every later request; c
 when they were opened, for the analytics headline
 
 Revision ID: 0013_released_cells
-Revises: 0011_report_language
+Revises: 0012_guide_language
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_released_cells"
-down_revision = "0011_report_language"
+down_revision = "0012_guide_language"
 branch_labels = None
 depends_on = None
 
