@@ -152,3 +152,14 @@ def test_single_sign_on_start_keeps_only_local_targets():
     assert local_path("/cases/3") == "/cases/3"
     for target in ("//evil.example", "/\t/evil.example", "/\\evil.example", "/a\r\nb", ""):
         assert local_path(target) == ""
+
+
+def test_a_local_target_is_refused_from_the_first_control_character_on_both_sides():
+    from service.auth import local_path
+
+    # A space is the first character that is not a control one: kept.
+    assert local_path("/cases/3?q=a b") == "/cases/3?q=a b"
+    for control in ("\x00", "\x1f", "\x7f"):  # the lowest, the highest below space, DEL
+        assert local_path(f"/{control}/evil.example") == "", repr(control)
+    assert local_path("cases/3") == ""  # relative: not a path on this site
+    assert local_path("/cases/3#notes") == "/cases/3#notes"

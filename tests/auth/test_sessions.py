@@ -143,3 +143,32 @@ def test_a_password_reset_may_keep_api_tokens(app, org, admin, client):
     )
     assert response.status_code == 302
     assert client.get("/api/v1/cases", headers=headers).status_code == 200
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def test_an_api_token_is_read_whatever_the_case_of_its_scheme(app, org, client):
+    token = bearer(org.staff["leader"])["Authorization"].split(" ", 1)[1]
+    for scheme in ("Bearer", "bearer", "BEARER"):
+        response = client.get("/api/v1/cases", headers={"Authorization": f"{scheme} {token}"})
+        assert response.status_code == 200, scheme
+    for header in (f"Basic {token}", f"Bearer {token[4:]}", f"Bearer{token}", "Bearer dfs_x"):
+        assert client.get("/api/v1/cases", headers={"Authorization": header}).status_code == 401
+
+
+def test_a_deactivated_accounts_api_token_opens_nothing(app, org, client):
+    leader = org.staff["leader"]
+    headers = bearer(leader)
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    leader.active = False
+    db.session.commit()
+    assert client.get("/api/v1/cases", headers=headers).status_code == 401
+
+
+def test_a_token_on_a_page_neither_signs_in_nor_is_refused(app, org, client):
+    # Pages use the session cookie only: a token sent to one is not read at all.
+    headers = bearer(org.staff["leader"])
+    response = client.get("/cases", headers=headers)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
