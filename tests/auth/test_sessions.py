@@ -172,3 +172,32 @@ def test_a_token_on_a_page_neither_signs_in_nor_is_refused(app, org, client):
     response = client.get("/cases", headers=headers)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+# --- what each way of signing in is still worth under today's policy -----------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "policy", "complete"),
+    [
+        ("leader", "password", {}, True),  # a second factor is not required of them
+        ("leader", "password+totp", {}, True),
+        ("leader", "password+recovery-code", {}, True),
+        ("leader", "", {}, False),  # no method recorded: not a sign-in at all
+        ("lead", "password", {}, False),  # required of a lead: a password alone is not enough
+        ("lead", "password+totp", {}, True),
+        ("lead", "password+recovery-code", {}, True),
+        ("leader", "sso", {}, False),  # single sign-on since switched off
+        ("leader", "sso", {"oidc_issuer": "https://login.example.org"}, True),
+        ("leader", "password", {"oidc_issuer": "https://x.example", "local_sign_in": "off"}, False),
+    ],
+)
+def test_sign_in_complete_follows_todays_policy(
+    app, org, monkeypatch, who, method, policy, complete
+):
+    from dataclasses import replace
+
+    from service.auth import sign_in_complete
+
+    monkeypatch.setitem(app.config, "DEFUSE", replace(app.config["DEFUSE"], **policy))
+    assert sign_in_complete(org.staff[who], method) is complete
