@@ -201,3 +201,14 @@ def test_sign_in_complete_follows_todays_policy(
 
     monkeypatch.setitem(app.config, "DEFUSE", replace(app.config["DEFUSE"], **policy))
     assert sign_in_complete(org.staff[who], method) is complete
+
+
+@pytest.mark.parametrize(
+    ("who", "home"),
+    [("leader", "/cases"), ("lead", "/cases"), ("hr", "/analytics"), ("admin", "/admin/users")],
+)
+def test_each_role_lands_on_its_own_home_after_sign_in(app, org, who, home):
+    from service.auth import home_for
+
+    with app.test_request_context("/login"):
+        assert home_for(org.staff[who]) == home
