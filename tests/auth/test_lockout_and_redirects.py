@@ -163,3 +163,17 @@ def test_a_local_target_is_refused_from_the_first_control_character_on_both_side
         assert local_path(f"/{control}/evil.example") == "", repr(control)
     assert local_path("cases/3") == ""  # relative: not a path on this site
     assert local_path("/cases/3#notes") == "/cases/3#notes"
+
+
+@pytest.mark.parametrize("email", [OWNER, "nobody@demo.defuse"], ids=["account", "no-account"])
+def test_an_attack_is_logged_by_account_number_never_by_address(limited_app, caplog, email):
+    attacker = limited_app.test_client()
+    with caplog.at_level("WARNING", logger="service.auth"):
+        for n in range(sign_in_throttle.FREE_FAILURES + 1):
+            _attempt(attacker, email, "wrong password!", f"198.51.100.{n}")
+    account = seed_org().staff["leader"].id if email == OWNER else "-"
+    failures = sign_in_throttle.FREE_FAILURES + 1
+    assert [r.getMessage() for r in caplog.records if r.name == "service.auth"] == [
+        f"sign-in delays for account {account} after {failures} failures"
+    ]
+    assert "198.51.100" not in caplog.text and email not in caplog.text

@@ -212,3 +212,30 @@ def test_each_role_lands_on_its_own_home_after_sign_in(app, org, who, home):
 
     with app.test_request_context("/login"):
         assert home_for(org.staff[who]) == home
+
+
+def test_every_sign_out_ends_the_other_sessions_not_only_the_first(app, org):
+    for _ in range(3):
+        laptop = signed_in(app, "leader@demo.defuse")
+        phone = signed_in(app, "leader@demo.defuse")
+        assert phone.get("/cases").status_code == 200
+        post_form(laptop, "/logout", {}, page="/cases")
+        assert phone.get("/cases").status_code == 302
+
+
+def test_a_password_hashed_with_old_parameters_is_rehashed_at_sign_in(app, org):
+    from argon2 import PasswordHasher
+
+    from service import passwords
+    from tests.factories import PASSWORD
+
+    leader = org.staff["leader"]
+    leader.password_hash = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
+    db.session.commit()
+    old = leader.password_hash
+    assert passwords.needs_rehash(old)
+    signed_in(app, "leader@demo.defuse")
+    db.session.expire_all()
+    new = db.session.get(User, leader.id).password_hash
+    assert new != old and not passwords.needs_rehash(new)
+    assert passwords.verify_secret(new, PASSWORD)
