@@ -177,3 +177,8 @@ def test_an_attack_is_logged_by_account_number_never_by_address(limited_app, cap
         f"sign-in delays for account {account} after {failures} failures"
     ]
     assert "198.51.100" not in caplog.text and email not in caplog.text
+    (event,) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "staff.sign_in_delayed")
+    ).all()
+    assert (event.actor_kind, event.actor_id) == ("system", None)
+    assert event.detail["target_user"] == (None if account == "-" else account)

@@ -239,3 +239,12 @@ def test_a_password_hashed_with_old_parameters_is_rehashed_at_sign_in(app, org):
     new = db.session.get(User, leader.id).password_hash
     assert new != old and not passwords.needs_rehash(new)
     assert passwords.verify_secret(new, PASSWORD)
+
+
+def test_the_api_says_what_is_missing_and_what_is_not_allowed(app, org, client):
+    missing = client.get("/api/v1/cases")
+    assert missing.status_code == 401
+    assert "Send an API token as 'Authorization: Bearer <token>'." in missing.get_data(as_text=True)
+    refused = client.get("/api/v1/cases", headers=bearer(org.staff["hr"]))
+    assert refused.status_code == 403
+    assert "Your role may not use this endpoint." in refused.get_data(as_text=True)
