@@ -248,3 +248,17 @@ def test_the_api_says_what_is_missing_and_what_is_not_allowed(app, org, client):
     refused = client.get("/api/v1/cases", headers=bearer(org.staff["hr"]))
     assert refused.status_code == 403
     assert "Your role may not use this endpoint." in refused.get_data(as_text=True)
+
+
+def test_a_new_api_token_has_256_random_bits_and_only_its_hash_and_label_are_kept(app, org):
+    from service.auth import new_api_token
+
+    leader = org.staff["leader"]
+    tokens = {new_api_token(leader, "laptop") for _ in range(3)}
+    db.session.commit()
+    assert len(tokens) == 3
+    # 32 random bytes are 43 URL-safe characters after the visible prefix.
+    assert all(t.startswith("dfs_") and len(t) == 4 + 43 for t in tokens)
+    rows = db.session.scalars(select(ApiToken).where(ApiToken.user_id == leader.id)).all()
+    assert [r.label for r in rows] == ["laptop"] * 3
+    assert not {r.token_hash for r in rows} & tokens
