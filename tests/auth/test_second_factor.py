@@ -141,6 +141,7 @@ def test_an_enrolled_account_needs_a_code_after_the_password(app, org):
         db.select(AuditEvent).where(AuditEvent.action == "staff.signed_in")
     ).scalar_one()
     assert event.detail["method"] == "password+totp"
+    assert (event.actor_kind, event.actor_id) == ("staff", account("hr@demo.defuse").id)
 
 
 def test_a_code_works_once(app, org):
