@@ -244,10 +244,16 @@ def test_a_password_hashed_with_old_parameters_is_rehashed_at_sign_in(app, org):
 def test_the_api_says_what_is_missing_and_what_is_not_allowed(app, org, client):
     missing = client.get("/api/v1/cases")
     assert missing.status_code == 401
-    assert "Send an API token as 'Authorization: Bearer <token>'." in missing.get_data(as_text=True)
+    assert missing.get_json()["error"] == {
+        "code": "unauthorized",
+        "message": "Send an API token as 'Authorization: Bearer <token>'.",
+    }
     refused = client.get("/api/v1/cases", headers=bearer(org.staff["hr"]))
     assert refused.status_code == 403
-    assert "Your role may not use this endpoint." in refused.get_data(as_text=True)
+    assert refused.get_json()["error"] == {
+        "code": "forbidden",
+        "message": "Your role may not use this endpoint.",
+    }
 
 
 def test_a_new_api_token_has_256_random_bits_and_only_its_hash_and_label_are_kept(app, org):
@@ -255,10 +261,14 @@ def test_a_new_api_token_has_256_random_bits_and_only_its_hash_and_label_are_kep
 
     leader = org.staff["leader"]
     tokens = {new_api_token(leader, "laptop") for _ in range(3)}
+    unlabelled = new_api_token(leader)
     db.session.commit()
     assert len(tokens) == 3
     # 32 random bytes are 43 URL-safe characters after the visible prefix.
     assert all(t.startswith("dfs_") and len(t) == 4 + 43 for t in tokens)
-    rows = db.session.scalars(select(ApiToken).where(ApiToken.user_id == leader.id)).all()
-    assert [r.label for r in rows] == ["laptop"] * 3
+    rows = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == leader.id).order_by(ApiToken.id)
+    ).all()
+    assert [r.label for r in rows] == ["laptop"] * 3 + [""]
+    tokens.add(unlabelled)
     assert not {r.token_hash for r in rows} & tokens
