@@ -170,6 +170,20 @@ def _result_from_dict(data: dict[str, Any]) -> Result:
 # --- database, Redis, app -------------------------------------------------------------------
 
 
+def empty_tables() -> None:
+    """Empty every table of the bench database. The audit log refuses TRUNCATE (its triggers
+    make it append-only), so triggers step aside for this one transaction (superuser only,
+    as the bench's local `postgres` is)."""
+    from sqlalchemy import text
+
+    from service.extensions import db
+
+    names = ", ".join(t.name for t in db.metadata.sorted_tables)
+    db.session.execute(text("SET LOCAL session_replication_role = replica"))
+    db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
 def ensure_database(database_url: str) -> None:
     """Create the bench database if it is missing (connecting to the `postgres` database)."""
     import psycopg
@@ -229,7 +243,6 @@ def prepare_database(app: Flask) -> None:
     """Migrate, empty every table, and seed the demo organisation with enough Trust Leaders
     (all with a high capacity) that routing assigns every case."""
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
     from service.db import User
     from service.demo import ensure_org, ensure_staff
@@ -238,9 +251,7 @@ def prepare_database(app: Flask) -> None:
 
     with app.app_context():
         upgrade()
-        names = ", ".join(t.name for t in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        db.session.commit()
+        empty_tables()
         units = ensure_org()
         db.session.commit()
         ensure_staff(units)

@@ -419,7 +419,7 @@ def second_factor_setup():  # type: ignore[no-untyped-def]
         return redirect(url_for("auth.second_factor_code"))
     if user.has_second_factor:
         if request.method == "POST":
-            abort(409, "A second factor is already set up for this account.")
+            abort(409, gettext("A second factor is already set up for this account."))
         left = second_factor.recovery_codes_left(user)
         return render_template("auth/second_factor_status.html", user=user, codes_left=left)
     secret = second_factor.start_enrolment(user)

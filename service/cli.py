@@ -50,6 +50,7 @@ def register_commands(app: Flask) -> None:
         relay,
         retention,
         audit,
+        analytics,
     ):
         app.cli.add_command(command)
 
@@ -619,6 +620,21 @@ def keys_rotate(batch: int) -> None:
 
     for table, count in rotate_all(batch=batch).items():
         click.echo(f"{table}: re-encrypted {count} value(s)")
+
+
+@click.group()
+def analytics() -> None:
+    """HR analytics."""
+
+
+@analytics.command("release")
+@with_appcontext
+def analytics_release() -> None:
+    """Freeze the recent complete months and work out what of them may be shown, now rather
+    than on the first request (the worker's schedule does this every hour)."""
+    from service.analytics.query import release_recent_months
+
+    click.echo(f"{release_recent_months()} month(s) released and ready")
 
 
 @click.group()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 
+from service.i18n import N_
 from service.vocab import LANGUAGES, LEVELS, STAFF_ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +110,9 @@ def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
-DEFAULT_CRISIS_MESSAGE = (
+# In the catalogue: the reporter's pages show it in their language (an organisation's own
+# DEFUSE_CRISIS_MESSAGE is shown as written).
+DEFAULT_CRISIS_MESSAGE = N_(
     "If you are thinking about harming yourself, or anyone's life is in danger, please get help "
     "now: call your local emergency number, or talk to a crisis helpline in your country, day "
     "or night. You do not have to wait for your Trust Leader."

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from flask import Blueprint, Flask, current_app, g, redirect, request
+from flask import Blueprint, Flask, current_app, g, has_request_context, redirect, request
 from flask_babel import Babel, get_locale
 
 from service.vocab import LANGUAGES
@@ -22,18 +22,24 @@ REPORTER_LOCALES: tuple[str, ...] = LANGUAGES
 STAFF_LOCALES: tuple[str, ...] = ("en", "de", "fr")
 #: The blueprints whose pages a reporter or the public reads.
 REPORTER_BLUEPRINTS = frozenset({"intake", "public"})
+#: Public pages in a blueprint that is otherwise for staff ("You said, we did" sits beside
+#: the page where leads write it).
+REPORTER_ENDPOINTS = frozenset({"feedback.public_page"})
 
 #: The sources of the reporter's pages: their texts must be in every catalogue
 #: (tests/i18n checks it), the rest only in the staff languages'.
 REPORTER_SOURCES: tuple[str, ...] = (
     "service/intake/",
     "service/public/",
+    "service/analytics/templates/feedback/public.html",
     "service/templates/base.html",
     "service/templates/macros.html",
     "service/templates/errors/",
     "service/errors.py",
     "service/labels.py",
     "service/schemas/reports.py",
+    "service/schemas/fields.py",  # the text-field messages the form shows
+    "service/config.py",  # the default crisis message
 )
 
 LANGUAGE_COOKIE = "defuse_lang"
@@ -70,7 +76,11 @@ def _forget_cached_locale() -> None:
 
 def offered_locales() -> tuple[str, ...]:
     """The languages the current page exists in."""
-    if request.blueprint in REPORTER_BLUEPRINTS or request.endpoint in (None, "static"):
+    if (
+        request.blueprint in REPORTER_BLUEPRINTS
+        or request.endpoint in REPORTER_ENDPOINTS
+        or request.endpoint in (None, "static")
+    ):
         return REPORTER_LOCALES
     return STAFF_LOCALES
 
@@ -79,7 +89,9 @@ def is_reporter_source(path: str) -> bool:
     return path.startswith(REPORTER_SOURCES)
 
 
-def select_locale() -> str:
+def select_locale() -> str | None:
+    if not has_request_context():
+        return None  # a CLI command: the default, English
     offered = offered_locales()
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
     if chosen in offered:

@@ -11,7 +11,10 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext
 from zxcvbn import zxcvbn
+
+from service.i18n import N_
 
 hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -42,20 +45,43 @@ MIN_STRENGTH = 3
 # zxcvbn refuses longer input (its matching grows fast with length); the first 72 characters
 # of a password that long decide its strength anyway.
 _ZXCVBN_MAX = 72
+# zxcvbn's warnings, in the English it gives them: listed here so the catalogues translate
+# them. One it adds later is replaced by TOO_EASY rather than shown in English on a German page.
+ZXCVBN_WARNINGS = frozenset(
+    {
+        N_("Straight rows of keys are easy to guess."),
+        N_("Short keyboard patterns are easy to guess."),
+        N_('Repeats like "aaa" are easy to guess.'),
+        N_('Repeats like "abcabcabc" are only slightly harder to guess than "abc".'),
+        N_('Sequences like "abc" or "6543" are easy to guess.'),
+        N_("Recent years are easy to guess."),
+        N_("Dates are often easy to guess."),
+        N_("This is a top-10 common password."),
+        N_("This is a top-100 common password."),
+        N_("This is a very common password."),
+        N_("This is similar to a commonly used password."),
+        N_("A word by itself is easy to guess."),
+        N_("Names and surnames by themselves are easy to guess."),
+        N_("Common names and surnames are easy to guess."),
+    }
+)
+TOO_EASY = N_("This password is too easy to guess.")
 
 
 def password_problem(password: str, context: Iterable[str] = ()) -> str | None:
     """Why this password may not be set, as a sentence for the form; None if it may.
     `context` is what an attacker would try first (the account's email, its name)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return gettext("Use at least %(num)s characters.", num=MIN_PASSWORD_LENGTH)
     items = [item.lower() for item in context if item]
     parts = [part for item in items for part in item.replace("@", " ").replace(".", " ").split()]
     result = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=[*items, *parts, "defuse"])
     if result["score"] >= MIN_STRENGTH:
         return None
-    warning = result["feedback"].get("warning") or "This password is too easy to guess."
-    return (
-        f"{warning.rstrip('.')}. Choose a longer password that is not a common one, for example "
-        "four or more unrelated words."
+    warning = result["feedback"].get("warning")
+    warning = gettext(warning if warning in ZXCVBN_WARNINGS else TOO_EASY)
+    return gettext(
+        "%(warning)s Choose a longer password that is not a common one, for example four or "
+        "more unrelated words.",
+        warning=warning,
     )

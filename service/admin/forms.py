@@ -1,10 +1,12 @@
 """The admin forms (accounts, org units), read from HTML form fields into the arguments of
-service.people and service.org."""
+service.people and service.org. Messages are lazy: translated when the page shows them."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import format_decimal, lazy_gettext
+from flask_babel.speaklater import LazyString
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from werkzeug.datastructures import MultiDict
 
@@ -18,22 +20,26 @@ CAPACITY_MAX = 100
 
 
 def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
-    return validate.OneOf(choices, error="Must be one of: {choices}.")
+    return validate.OneOf(choices, error=lazy_gettext("Must be one of: {choices}."))
 
 
 class ProfileFormSchema(Schema):
     name = Text(load_default="", validate=validate.Length(max=200))
     role = fields.String(required=True, validate=_one_of(ROLES))
-    org_unit_id = Id(load_default=None, allow_none=True, error="Choose an org unit from the list.")
+    org_unit_id = Id(
+        load_default=None, allow_none=True, error=lazy_gettext("Choose an org unit from the list.")
+    )
     languages = fields.List(
         fields.String(validate=_one_of(LANGUAGES)),
         load_default=list,
-        validate=validate.Length(min=1, error="Choose at least one language."),
+        validate=validate.Length(min=1, error=lazy_gettext("Choose at least one language.")),
     )
     categories = fields.List(fields.String(validate=_one_of(CATEGORIES)), load_default=list)
     capacity = fields.Integer(
         load_default=8,
-        validate=validate.Range(min=0, max=CAPACITY_MAX, error=f"Must be 0 to {CAPACITY_MAX}."),
+        validate=validate.Range(
+            min=0, max=CAPACITY_MAX, error=lazy_gettext("Must be 0 to %(max)s.", max=CAPACITY_MAX)
+        ),
     )
     on_call = fields.Boolean(load_default=False)
 
@@ -92,7 +98,10 @@ class CreateFormSchema(ProfileFormSchema):
 
 class TokenFormSchema(Schema):
     label = Text(
-        load_default="", validate=validate.Length(max=100, error="At most 100 characters.")
+        load_default="",
+        validate=validate.Length(
+            max=100, error=lazy_gettext("At most %(max)s characters.", max=100)
+        ),
     )
 
     @pre_load
@@ -107,16 +116,26 @@ class UnitFormSchema(Schema):
 
     name = Text(
         required=True,
-        validate=validate.Length(min=1, max=NAME_MAX, error=f"Enter 1 to {NAME_MAX} characters."),
+        validate=validate.Length(
+            min=1, max=NAME_MAX, error=lazy_gettext("Enter 1 to %(max)s characters.", max=NAME_MAX)
+        ),
     )
-    parent_id = Id(load_default=None, allow_none=True, error="Choose a unit from the list.")
+    parent_id = Id(
+        load_default=None, allow_none=True, error=lazy_gettext("Choose a unit from the list.")
+    )
     headcount = fields.Integer(
         load_default=None,
         allow_none=True,
         validate=validate.Range(
-            min=0, max=HEADCOUNT_MAX, error=f"Must be a whole number, 0 to {HEADCOUNT_MAX:,}."
+            min=0,
+            max=HEADCOUNT_MAX,
+            error=lazy_gettext(
+                "Must be a whole number, 0 to %(max)s.",
+                # The limit with the page's digit grouping, formatted when the message is shown.
+                max=LazyString(format_decimal, HEADCOUNT_MAX),
+            ),
         ),
-        error_messages={"invalid": "Must be a whole number, 0 or more."},
+        error_messages={"invalid": lazy_gettext("Must be a whole number, 0 or more.")},
     )
     retired = fields.Boolean(load_default=False)
     is_hr = fields.Boolean(load_default=False)

@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
 from werkzeug.datastructures import MultiDict
@@ -200,9 +201,9 @@ def new_user():  # type: ignore[no-untyped-def]
                 db.select(User.id).where(User.email == data["email"])
             ).first()
             if exists:
-                errors["email"] = ["An account with this email already exists."]
+                errors["email"] = [gettext("An account with this email already exists.")]
             elif data["password"] is None and not current_app.config["DEFUSE"].oidc_enabled:
-                errors["password"] = ["Set an initial password."]
+                errors["password"] = [gettext("Set an initial password.")]
             else:
                 try:
                     user = create_user(
@@ -220,7 +221,7 @@ def new_user():  # type: ignore[no-untyped-def]
                     db.session.rollback()
                     errors[error.field] = [str(error)]
                 else:
-                    flash(f"Account created for {user.email}.")
+                    flash(gettext("Account created for %(email)s.", email=user.email))
                     return redirect(url_for("admin.edit_user", user_id=user.id))
     return (
         render_template("admin/user_new.html", errors=errors, values=values, **_form_context()),
@@ -269,7 +270,7 @@ def _render_edit(
 
 def _self_lockout(admin: User, user: User, data: dict[str, Any]) -> str | None:
     if admin.id == user.id and (data["role"] != "admin" or not data["active"]):
-        return "You cannot remove your own admin access or deactivate your own account."
+        return gettext("You cannot remove your own admin access or deactivate your own account.")
     return None
 
 
@@ -292,8 +293,13 @@ def edit_user(user_id: int):  # type: ignore[no-untyped-def]
             user,
             {
                 "role": [
-                    f"{open_cases} open case(s) are assigned to this account: a lead must "
-                    "reassign them before the role can change."
+                    ngettext(
+                        "%(num)d open case is assigned to this account: a lead must reassign "
+                        "it before the role can change.",
+                        "%(num)d open cases are assigned to this account: a lead must reassign "
+                        "them before the role can change.",
+                        open_cases,
+                    )
                 ]
             },
             status=422,
@@ -305,14 +311,18 @@ def edit_user(user_id: int):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return _render_edit(user, {error.field: [str(error)]}, status=422, form=request.form)
     if not changes:
-        flash("Nothing changed.")
+        flash(gettext("Nothing changed."))
         return redirect(url_for("admin.edit_user", user_id=user.id))
     db.session.commit()
-    message = "Profile saved."
+    message = gettext("Profile saved.")
     if changes.get("active") is False:
-        message += " The account is deactivated and signed out everywhere."
+        message += " " + gettext("The account is deactivated and signed out everywhere.")
         if open_cases:
-            message += f" It still holds {open_cases} open case(s): ask a lead to reassign them."
+            message += " " + ngettext(
+                "It still holds %(num)d open case: ask a lead to reassign it.",
+                "It still holds %(num)d open cases: ask a lead to reassign them.",
+                open_cases,
+            )
     flash(message)
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
@@ -331,8 +341,18 @@ def reset_password(user_id: int):  # type: ignore[no-untyped-def]
     revoked = 0 if request.form.get("keep_tokens") else revoke_api_tokens(user)
     db.session.commit()
     flash(
-        f"Password reset for {user.email}; their existing sessions have ended"
-        + (f" and {revoked} API token(s) were revoked." if revoked else ".")
+        ngettext(
+            "Password reset for %(email)s; their existing sessions have ended and %(num)d API "
+            "token was revoked.",
+            "Password reset for %(email)s; their existing sessions have ended and %(num)d API "
+            "tokens were revoked.",
+            revoked,
+            email=user.email,
+        )
+        if revoked
+        else gettext(
+            "Password reset for %(email)s; their existing sessions have ended.", email=user.email
+        )
     )
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
@@ -345,8 +365,11 @@ def reset_second_factor(user_id: int):  # type: ignore[no-untyped-def]
     second_factor.reset(user)
     db.session.commit()
     flash(
-        f"Second factor removed for {user.email}; their sessions have ended. They set up a new "
-        "one at their next sign-in."
+        gettext(
+            "Second factor removed for %(email)s; their sessions have ended. They set up a new "
+            "one at their next sign-in.",
+            email=user.email,
+        )
     )
     return redirect(url_for("admin.edit_user", user_id=user.id) + "#sign-in")
 
@@ -377,7 +400,7 @@ def revoke_token(user_id: int, token_id: int):  # type: ignore[no-untyped-def]
         token.revoked_at = utcnow()
         record("token.revoked", target_user=user_id, token_id=token.id)
         db.session.commit()
-        flash("Token revoked: it no longer works.")
+        flash(gettext("Token revoked: it no longer works."))
     return redirect(url_for("admin.edit_user", user_id=user_id) + "#tokens")
 
 
@@ -473,14 +496,18 @@ def edit_unit(unit_id: int):  # type: ignore[no-untyped-def]
         return _render_unit(unit, {error.field: [error.message]}, request.form)
     db.session.commit()
     if not changed:
-        flash("Nothing changed.")
+        flash(gettext("Nothing changed."))
     else:
-        message = f"{unit.name} saved."
+        message = gettext("%(unit)s saved.", unit=unit.name)
         stranded = case_workers_in([unit.id]) if unit.retired and not was_retired else []
         if stranded:
-            message += (
-                f" {len(stranded)} Trust Leader(s) or lead(s) work in it and get no case until "
-                f"moved to an active unit: {', '.join(stranded)}."
+            message += " " + ngettext(
+                "%(num)d Trust Leader or lead works in it and gets no case until moved to an "
+                "active unit: %(names)s.",
+                "%(num)d Trust Leaders or leads work in it and get no case until moved to an "
+                "active unit: %(names)s.",
+                len(stranded),
+                names=", ".join(stranded),
             )
         flash(message)
     return redirect(url_for("admin.edit_unit", unit_id=unit.id))
@@ -502,7 +529,7 @@ def audit():  # type: ignore[no-untyped-def]
         if raw_case.isdigit() and len(raw_case) < 10:
             case_id = int(raw_case)
         else:
-            errors["case_id"] = ["Enter a case number."]
+            errors["case_id"] = [gettext("Enter a case number.")]
     statement = db.select(AuditEvent)
     if case_id is not None:
         statement = statement.where(AuditEvent.case_id == case_id)
@@ -578,15 +605,15 @@ def retry_job(queue_name: str, job_id: str):  # type: ignore[no-untyped-def]
     try:
         retried = jobs.retry(queue_name, job_id)
     except jobs.NoRedis:
-        flash("Redis is not configured, so there are no queued jobs to retry.")
+        flash(gettext("Redis is not configured, so there are no queued jobs to retry."))
         return redirect(url_for("admin.failed_jobs"))
     except RedisError as error:
         log.warning("retrying a job failed: %s", type(error).__name__)
-        flash("Redis did not answer; nothing was retried. Try again shortly.")
+        flash(gettext("Redis did not answer; nothing was retried. Try again shortly."))
         return redirect(url_for("admin.failed_jobs"))
     if not retried:
         abort(404)
     record("job.retried", queue=queue_name, job_id=job_id)
     db.session.commit()
-    flash(f"Job {job_id} is queued again on {queue_name}.")
+    flash(gettext("Job %(job)s is queued again on %(queue)s.", job=job_id, queue=queue_name))
     return redirect(url_for("admin.failed_jobs"))

@@ -446,11 +446,14 @@ def _withhold_for_determined(
     `weight`: the counts as rule 3 sees them (an empty cell that tells counts as 0.5)."""
     flat_released = released.reshape(-1)
     flat_counts = counts.reshape(-1)
-    determined = _determined(flat_released, flat_counts, equations)
     # Only a small, non-empty cell is a disclosure: a cell of k or more could have been shown,
     # and an empty one holds nobody (unless its emptiness tells, see release_jointly).
     flat_weight = flat_counts if weight is None else np.asarray(weight).reshape(-1)
-    determined = determined[(flat_weight[determined] > 0) & (flat_weight[determined] < k)]
+    small = (flat_weight > 0) & (flat_weight < k)
+    if not (small & ~flat_released).any():
+        return False  # only withheld cells can be determined: nothing to solve for
+    determined = _determined(flat_released, flat_counts, equations)
+    determined = determined[small[determined]]
     if not len(determined):
         return False
     by_column = equations.tocsc()

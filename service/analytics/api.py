@@ -51,14 +51,11 @@ def _filters(args: dict[str, Any]) -> query.Filters:
     )
 
 
-def _json(body: dict[str, Any]) -> Response:
+def _json(body: dict[str, Any]) -> bytes:
     """The body as JSON, straight from plain types. marshmallow takes ~100 ms to dump a few
     thousand nested cells; the schemas still document the shape, and the tests (schemathesis
     among them) check every answer against them."""
-    return Response(
-        json.dumps(body, separators=(",", ":"), default=_iso, check_circular=False),
-        mimetype="application/json",
-    )
+    return json.dumps(body, separators=(",", ":"), default=_iso, check_circular=False).encode()
 
 
 def _iso(value: object) -> str:
@@ -67,9 +64,16 @@ def _iso(value: object) -> str:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _answer(compute, args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _answer(kind: str | None, compute, args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """The answer as JSON; serialising a large table costs more than computing it, so the
+    bytes are cached too, under the same key as the answer (query.cached). `kind` None: an
+    answer with live parts, serialised each time."""
+    filters = _filters(args)
     try:
-        return _json(compute(_filters(args)))
+        if kind is None:
+            return Response(_json(compute(filters)), mimetype="application/json")
+        body = query.cached(f"json:{kind}", filters, lambda: _json(compute(filters)))
+        return Response(body, mimetype="application/json")
     except query.UnknownUnit as error:
         abort(404, message=error.message)
     except query.QueryError as error:
@@ -95,7 +99,7 @@ class Risk(MethodView):
     def get(self, args):  # type: ignore[no-untyped-def]
         """Reports by org unit, category and period, with risk, resolution and
         acknowledgement figures per cell and the change against the previous period."""
-        return _answer(lambda filters: query.risk_json(query.risk_table(filters)), args)
+        return _answer("risk", lambda filters: query.risk_json(query.risk_table(filters)), args)
 
 
 @blp.route("/summary")
@@ -106,8 +110,12 @@ class Summary(MethodView):
     @_errors
     def get(self, args):  # type: ignore[no-untyped-def]
         """Totals for one unit (or the whole organisation): per period, per category and
-        over the range."""
-        return _answer(query.summary, args)
+        over the range, and the headline of the latest period (with case figures)."""
+        return _answer(
+            None,
+            lambda filters: {**query.summary(filters), "headline": query.headline(filters)},
+            args,
+        )
 
 
 @blp.route("/hotspots")
@@ -119,4 +127,4 @@ class Hotspots(MethodView):
     def get(self, args):  # type: ignore[no-untyped-def]
         """Units where at least k reports of a period were flagged as a hotspot: the deepest
         such unit, with aggregate figures only (no case, no text)."""
-        return _answer(query.hotspots, args)
+        return _answer("hotspots", query.hotspots, args)

@@ -2,7 +2,8 @@
 
 Colours come from classes styled in defuse.css (the `/* analytics */` section). Each chart has
 a <title> and <desc> (named by aria-labelledby) and the page shows the same data as a table.
-Suppressed cells are drawn hatched and labelled "suppressed", never as zero.
+Suppressed cells are drawn hatched and labelled "suppressed", never as zero. Texts are in the
+page's language (Flask-Babel), so charts are drawn during a request.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import format_decimal, gettext, ngettext
 from markupsafe import Markup, escape
 
 HEAT_LEVELS = 5
@@ -74,19 +76,32 @@ def heatmap(
             x = label_width + col * cell_width
             name = f"{label}, {column_labels[col]}"
             if cell.suppressed:
+                why = gettext(
+                    "%(cell)s: suppressed (fewer than the anonymity threshold, or hidden to "
+                    "protect another cell)",
+                    cell=name,
+                )
+                mark = _text(gettext("supp."))
                 parts.append(
-                    f'<g class="heat-cell"><title>{_text(name)}: suppressed (fewer than the '
-                    f"anonymity threshold, or hidden to protect another cell)</title>"
+                    f'<g class="heat-cell"><title>{_text(why)}</title>'
                     f'<rect class="heat-suppressed" fill="url(#{chart_id}-hatch)" x="{x + 1}" '
                     f'y="{y + 1}" width="{cell_width - 2}" height="{cell_height - 2}"/>'
                     f'<text class="heat-text heat-text-suppressed" x="{x + cell_width / 2:.0f}" '
-                    f'y="{y + 19}" text-anchor="middle">supp.</text></g>'
+                    f'y="{y + 19}" text-anchor="middle">{mark}</text></g>'
                 )
             else:
                 level = _heat_class(cell.risk or 0.0)
-                risk = "" if cell.risk is None else f", mean risk {cell.risk:.2f}"
+                what = ngettext(
+                    "%(cell)s: %(num)d report", "%(cell)s: %(num)d reports", cell.value, cell=name
+                )
+                if cell.risk is not None:
+                    what = gettext(
+                        "%(reports)s, mean risk %(risk)s",
+                        reports=what,
+                        risk=format_decimal(cell.risk, format="0.00"),
+                    )
                 parts.append(
-                    f'<g class="heat-cell"><title>{_text(name)}: {cell.value} reports{risk}</title>'
+                    f'<g class="heat-cell"><title>{_text(what)}</title>'
                     f'<rect class="{level}" x="{x + 1}" y="{y + 1}" width="{cell_width - 2}" '
                     f'height="{cell_height - 2}"/>'
                     f'<text class="heat-text {level}-text" x="{x + cell_width / 2:.0f}" '
@@ -150,17 +165,25 @@ def line_chart(
         for index, value in enumerate(values):
             if value is None:
                 x, y = point(index, 0)
+                hidden = gettext(
+                    "%(series)s, %(period)s: suppressed", series=name, period=x_labels[index]
+                )
                 parts.append(
                     f'<text class="suppressed-mark" x="{x:.1f}" y="{y - 4:.1f}" '
-                    f'text-anchor="middle"><title>{_text(name)}, '
-                    f"{_text(x_labels[index])}: suppressed</title>×</text>"
+                    f'text-anchor="middle"><title>{_text(hidden)}</title>×</text>'
                 )
             else:
                 x, y = point(index, value)
+                shown = ngettext(
+                    "%(series)s, %(period)s: %(num)d report",
+                    "%(series)s, %(period)s: %(num)d reports",
+                    value,
+                    series=name,
+                    period=x_labels[index],
+                )
                 parts.append(
                     f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="3.5">'
-                    f"<title>{_text(name)}, {_text(x_labels[index])}: {value} "
-                    f"reports</title></circle>"
+                    f"<title>{_text(shown)}</title></circle>"
                 )
         legend_y = top + 14 + number * 18
         parts.append(
@@ -169,7 +192,8 @@ def line_chart(
             f'<text class="legend" x="{width - right + 40}" y="{legend_y}">'
             f"{_text(name)}</text></g>"
         )
-    parts.append(f'<text class="legend" x="{left}" y="{height - 4}">× suppressed</text>')
+    legend = _text(gettext("× suppressed"))
+    parts.append(f'<text class="legend" x="{left}" y="{height - 4}">{legend}</text>')
     parts.append("</svg>")
     # Every text and label above went through _text (escaped); numbers are formatted here.
     return Markup("".join(parts))  # noqa: S704

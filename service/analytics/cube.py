@@ -13,10 +13,16 @@ month is built from what was stored, never from the rollups, so a later rescore 
 moves cases, not released figures. Cubes are cached per app, keyed by the month, its frozen
 stamp (one small query a request), the shape of the org tree and k (the only inputs that can
 still change a frozen month's cells).
+
+Which cells of a month are released takes seconds to work out (the audit), so it is worked
+out once for those same inputs and stored (`analytics_released_cells`, `release_layout`):
+at release time by the scheduled job (query.release_recent_months), else by the first
+request that needs it. A new worker then reads it instead of solving it again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import secrets
 import threading
@@ -36,6 +42,7 @@ from service.analytics.periods import Period
 from service.db import (
     AcknowledgementRollup,
     OrgUnit,
+    ReleasedCells,
     ReleasedMonth,
     ResolutionRollup,
     RiskRollup,
@@ -139,7 +146,13 @@ class OrgTree:
     children: tuple[tuple[int, ...], ...]
     own: tuple[int, ...]
     lines: UnitLines = field(repr=False, compare=False)
-    fingerprint: int = 0
+    fingerprint: int = 0  # the shape (units and parents), in this process
+    # Everything an answer shows of the tree (names, ids, headcounts, retirements too), in
+    # this process: what cached answers are keyed by (query.py).
+    version: int = 0
+    # The shape as a stable digest, the same in every process: what stored releases are
+    # keyed by (a release depends on the units, their order and parents, nothing else).
+    shape_digest: str = ""
 
     @property
     def size(self) -> int:
@@ -235,6 +248,14 @@ def load_tree() -> OrgTree:
         own=tuple(own),
         lines=UnitLines.from_parents(part_parent),
         fingerprint=hash(tuple(zip(order, parents, strict=True))),
+        version=hash(
+            tuple(
+                (u, by_id[u].external_id, by_id[u].name, by_id[u].retired_at is not None)
+                + (by_id[u].headcount, p)
+                for u, p in zip(order, parents, strict=True)
+            )
+        ),
+        shape_digest=hashlib.sha256(repr((order, parents)).encode()).hexdigest(),
     )
 
 
@@ -311,11 +332,90 @@ def month_cubes(
         wanted = [m for m, _ in missing if m.start not in own]
         if wanted:
             own.update(frozen_figures(wanted, tree))
+        layouts = {m.start: release_layout(stamps[m.start], tree, threshold) for m, _ in missing}
+        stored = _stored_releases(layouts)
         for month, key in missing:
-            cube = _finish(month, own[month.start], tree, threshold)
+            values = _with_margins(own[month.start], tree)
+            shown = stored.get(month.start)
+            if shown is None or shown.shape != (*values.shape[:-1], len(MEASURES)):
+                shown = release_measures(values, tree, threshold)
+                _store_release(month, layouts[month.start], shown)
+            cube = _cube(month, values, shown)
             cache.put(key, cube)
             found[month.start] = cube
     return found
+
+
+# Bump when the release rule (anonymity.py, release_measures) changes: every stored release
+# is then worked out again on first use.
+RELEASE_RULE_VERSION = 1
+
+
+def release_layout(stamp: int, tree: OrgTree, threshold: Threshold) -> str:
+    """The key of a month's stored release: everything the release depends on (the frozen
+    figures by their stamp, the tree's shape, k, the axes and the rule), as one digest."""
+    inputs = (
+        RELEASE_RULE_VERSION,
+        stamp,
+        tree.shape_digest,
+        threshold.k,
+        CATEGORY_AXIS,
+        FEATURES,
+        MEASURES,
+    )
+    return hashlib.sha256(repr(inputs).encode()).hexdigest()
+
+
+def _stored_releases(layouts: dict[date, str]) -> dict[date, np.ndarray]:
+    rows = db.session.execute(
+        select(ReleasedCells.month, ReleasedCells.layout, ReleasedCells.shown).where(
+            ReleasedCells.month.in_(list(layouts))
+        )
+    ).all()
+    found: dict[date, np.ndarray] = {}
+    for row in rows:
+        month = _as_date(row.month)
+        if layouts.get(month) == row.layout:
+            with np.load(io.BytesIO(row.shown), allow_pickle=False) as stored:
+                found[month] = np.unpackbits(stored["bits"], count=int(np.prod(stored["shape"])))
+                found[month] = found[month].reshape(tuple(stored["shape"])).astype(bool)
+    return found
+
+
+def _release_blob(shown: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, shape=np.asarray(shown.shape), bits=np.packbits(shown.ravel()))
+    return buffer.getvalue()
+
+
+def _store_release(month: Period, layout: str, shown: np.ndarray) -> None:
+    """Keep a month's release for every later request (and process); a release stored for an
+    older layout of the month (another tree or k) is dropped. Two requests may store the same
+    release at once: it is the same, the first one stays."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        ReleasedCells.__table__.delete().where(
+            ReleasedCells.month == month.start, ReleasedCells.layout != layout
+        )
+    )
+    db.session.execute(
+        insert(ReleasedCells)
+        .values(
+            month=month.start, layout=layout, shown=_release_blob(shown), computed_at=this_hour()
+        )
+        .on_conflict_do_nothing(index_elements=["month", "layout"])
+    )
+    db.session.commit()
+
+
+def released_stamps() -> tuple[tuple[date, int], ...]:
+    """Every frozen month with its stamp: what changes when a month is released (or a
+    backup restored), so what cached answers are keyed by."""
+    rows = db.session.execute(
+        select(ReleasedMonth.month, ReleasedMonth.stamp).order_by(ReleasedMonth.month)
+    ).all()
+    return tuple((_as_date(row.month), row.stamp) for row in rows)
 
 
 def _stamps(months: Sequence[Period]) -> dict[date, int]:
@@ -505,8 +605,8 @@ def _read_rollups(months: Sequence[Period], tree: OrgTree) -> dict[date, np.ndar
     return arrays
 
 
-def _finish(month: Period, values: np.ndarray, tree: OrgTree, threshold: Threshold) -> MonthCube:
-    """Fill in the margins (subtrees, "all", the month) and decide what is released."""
+def _with_margins(values: np.ndarray, tree: OrgTree) -> np.ndarray:
+    """Fill in the margins (subtrees, "all", the month) of each unit's own figures."""
     for node in reversed(range(tree.size)):  # children come after their parent in tree order
         if tree.own[node] != node:
             values[node] += values[tree.own[node]]
@@ -515,7 +615,10 @@ def _finish(month: Period, values: np.ndarray, tree: OrgTree, threshold: Thresho
             values[parent] += values[node]
     values[:, -1] = values[:, :-1].sum(axis=1)
     values[:, :, -1] = values[:, :, :-1].sum(axis=2)
-    shown = release_measures(values, tree, threshold)
+    return values
+
+
+def _cube(month: Period, values: np.ndarray, shown: np.ndarray) -> MonthCube:
     values.setflags(write=False)
     shown.setflags(write=False)
     weeks = tuple(periods.week(monday) for monday in month.weeks())

@@ -15,11 +15,12 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from werkzeug.datastructures import MultiDict
 
 from service import audit
-from service.analytics import periods, query
+from service.analytics import display, periods, query
 from service.analytics.anonymity import current_threshold
 from service.analytics.cube import CATEGORY_INDEX, SHOWN_REPORTS, OrgTree, load_tree
 from service.analytics.periods import Period
@@ -27,10 +28,11 @@ from service.auth import roles_required
 from service.db import PublishedAction, utcnow
 from service.db.rollups import ACTION_TEXT_MAX
 from service.extensions import db
-from service.labels import CATEGORY_NAMES
+from service.labels import label
 from service.vocab import CATEGORIES
 
 bp = Blueprint("feedback", __name__, template_folder="templates")
+bp.context_processor(display.template_helpers)
 QUARTERS_SHOWN = 4
 WRITER_ROLES = ("lead", "admin")
 
@@ -90,7 +92,7 @@ def public_page():  # type: ignore[no-untyped-def]
                 rows.append(
                     {
                         "unit": tree.names[unit],
-                        "themes": [CATEGORY_NAMES[c] for c in said],
+                        "themes": [label("topic", c) for c in said],
                         "actions": done,
                     }
                 )
@@ -113,7 +115,7 @@ def _published(quarters: list[Period]) -> dict[tuple[date, int], list[dict[str, 
     for action in rows:
         found.setdefault((action.quarter, action.org_unit_id), []).append(
             {
-                "theme": CATEGORY_NAMES.get(action.category or "", None),
+                "theme": label("topic", action.category) if action.category else None,
                 "text": action.text,
             }
         )
@@ -126,22 +128,31 @@ def _published(quarters: list[Period]) -> dict[tuple[date, int], list[dict[str, 
 class ActionFormSchema(Schema):
     quarter = fields.Date(
         required=True,
-        error_messages={"required": "Choose a quarter.", "invalid": "Choose a quarter."},
+        error_messages={
+            "required": lazy_gettext("Choose a quarter."),
+            "invalid": lazy_gettext("Choose a quarter."),
+        },
     )
     unit = fields.Integer(
-        required=True, error_messages={"required": "Choose a unit.", "invalid": "Choose a unit."}
+        required=True,
+        error_messages={
+            "required": lazy_gettext("Choose a unit."),
+            "invalid": lazy_gettext("Choose a unit."),
+        },
     )
     category = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.OneOf(CATEGORIES, error="Choose a theme from the list."),
+        validate=validate.OneOf(CATEGORIES, error=lazy_gettext("Choose a theme from the list.")),
     )
     text = fields.String(
         required=True,
         validate=validate.Length(
-            min=10, max=ACTION_TEXT_MAX, error=f"Write 10 to {ACTION_TEXT_MAX} characters."
+            min=10,
+            max=ACTION_TEXT_MAX,
+            error=lazy_gettext("Write %(min)s to %(max)s characters.", min=10, max=ACTION_TEXT_MAX),
         ),
-        error_messages={"required": "Say what was done."},
+        error_messages={"required": lazy_gettext("Say what was done.")},
     )
 
     @pre_load
@@ -169,13 +180,13 @@ def _staff_context(errors=None, values=None):  # type: ignore[no-untyped-def]
     return {
         "units": [{"id": tree.ids[u], "name": tree.names[u]} for u in units],
         "quarters": choices,
-        "categories": [(c, CATEGORY_NAMES[c]) for c in CATEGORIES],
+        "categories": [(c, label("topic", c)) for c in CATEGORIES],
         "actions": [
             {
                 "id": a.id,
-                "quarter": periods.containing("quarter", a.quarter).label,
+                "quarter": display.period_name(periods.containing("quarter", a.quarter)),
                 "unit": names.get(a.org_unit_id, "?"),
-                "theme": CATEGORY_NAMES.get(a.category or "", "In general"),
+                "theme": label("topic", a.category) if a.category else gettext("In general"),
                 "text": a.text,
                 "published": a.published_at is not None,
             }
@@ -205,9 +216,9 @@ def write_action():  # type: ignore[no-untyped-def]
     quarter_starts = {q.start for q in context["quarters"]}
     errors: dict[str, list[str]] = {}
     if data["unit"] not in unit_ids:
-        errors["unit"] = ["Choose a unit from the list."]
+        errors["unit"] = [gettext("Choose a unit from the list.")]
     if data["quarter"] not in quarter_starts:
-        errors["quarter"] = ["Choose a quarter from the list."]
+        errors["quarter"] = [gettext("Choose a quarter from the list.")]
     if errors:
         return _refused(errors)
     action = PublishedAction(

@@ -8,10 +8,13 @@ No report row is read, so nothing here can leak a single report's text, score, i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from time import monotonic
+from typing import Any, TypeVar
 
 import numpy as np
 from flask import current_app
@@ -41,8 +44,10 @@ from service.analytics.cube import (
     derive_measures,
     load_tree,
     month_cubes,
+    released_stamps,
 )
 from service.analytics.periods import Period
+from service.cases.service import median_days_to_feedback, overdue_cases
 from service.db import utcnow
 from service.engine.hotspots import HotspotModel, per_100_a_year
 from service.vocab import CATEGORIES
@@ -116,6 +121,96 @@ class Answer:
             "category": self.filters.category,
             "k": self.threshold.k,
         }
+
+
+# -- answers cached until a month is released or the org tree changes -----------------------
+
+ANSWER_CACHE_KEY = "defuse.analytics_answers"
+ANSWER_CACHE_ENTRIES = 256
+ANSWER_CACHE_BYTES = 64 * 1024 * 1024  # serialised answers (the API's JSON) count by size
+NOMINAL_ENTRY_BYTES = 64 * 1024  # anything else
+T = TypeVar("T")
+
+
+class _AnswerCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.items: OrderedDict[tuple[object, ...], tuple[object, int]] = OrderedDict()
+        self.size = 0
+
+    def get(self, key: tuple[object, ...]) -> tuple[bool, object]:
+        with self.lock:
+            item = self.items.get(key)
+            if item is None:
+                return False, None
+            self.items.move_to_end(key)
+            return True, item[0]
+
+    def put(self, key: tuple[object, ...], value: object) -> None:
+        weight = len(value) if isinstance(value, bytes | str) else NOMINAL_ENTRY_BYTES
+        with self.lock:
+            old = self.items.pop(key, None)
+            if old is not None:
+                self.size -= old[1]
+            self.items[key] = (value, weight)
+            self.size += weight
+            while self.items and (
+                len(self.items) > ANSWER_CACHE_ENTRIES or self.size > ANSWER_CACHE_BYTES
+            ):
+                _, (_, dropped) = self.items.popitem(last=False)
+                self.size -= dropped
+
+
+def answer_key(kind: str, filters: Filters, today: date | None = None) -> tuple[object, ...]:
+    """Everything an answer depends on: the question, the last released day (which fixes the
+    default range too), the frozen months (by their stamps), the org tree as shown, k and the
+    hotspot model's settings. Released months never change, so an answer keyed by these is
+    valid until a month is released, the tree changes or settings do (two small queries)."""
+    settings = current_app.config["DEFUSE"]
+    return (
+        kind,
+        filters,
+        periods.last_released_day(today or utcnow().date()),
+        released_stamps(),
+        load_tree().version,
+        current_threshold().k,
+        HotspotModel.from_settings(settings),
+    )
+
+
+def cached(kind: str, filters: Filters, compute: Callable[[], T], today: date | None = None) -> T:
+    """The answer to `kind` for these filters, from the app's cache when nothing it depends on
+    changed (`answer_key`). Cached answers are shared: callers must not change them."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cache = app.extensions.get(ANSWER_CACHE_KEY)
+    if cache is None:
+        cache = app.extensions.setdefault(ANSWER_CACHE_KEY, _AnswerCache())
+    key = answer_key(kind, filters, today)
+    hit, value = cache.get(key)
+    if hit:
+        return value  # type: ignore[return-value]
+    value = compute()
+    cache.put(key, value)
+    return value
+
+
+RELEASE_MONTHS = 37  # three years of history (hotspots) and the month before them
+
+
+def release_recent_months(today: date | None = None) -> int:
+    """Freeze the recent complete months and work out their release now, at release time, so
+    no request has to (the scheduled job and `defuse analytics release`). Returns how many
+    months were made ready."""
+    released_to = periods.last_released_day(today or utcnow().date())
+    months = [
+        m
+        for m in periods.between(
+            "month", released_to - timedelta(days=31 * RELEASE_MONTHS), released_to
+        )
+        if m.end <= released_to and m.start >= EARLIEST
+    ][-RELEASE_MONTHS:]
+    month_cubes(months, load_tree(), current_threshold())
+    return len(months)
 
 
 def resolve_periods(filters: Filters, today: date | None = None) -> tuple[list[Period], date]:
@@ -202,9 +297,16 @@ def _rows_for_depth(
     tops: Sequence[int],
     depth: int,
     has_release: np.ndarray,
+    covers: Callable[[int, Sequence[int]], bool],
 ) -> list[Row]:
     """Units at the chosen depth; a unit with nothing released rolls up into its parent,
-    whose remainder row then holds it (with the parent's own reports)."""
+    whose remainder row then holds it (with the parent's own reports).
+
+    Splitting a unit into its sub-units and remainder can lose figures: a sub-unit shown in
+    one period may be withheld in another, and then the remainder is too (it would be the
+    unit minus a withheld cell), although the unit itself is shown. Where the split does not
+    account for every shown figure of the unit (`covers`), the unit's own row stays, above its
+    sub-units, so a finer level never shows less than a coarser one."""
     rows: list[Row] = []
 
     def visit(node: int) -> None:
@@ -216,6 +318,8 @@ def _rows_for_depth(
         if not shown:
             rows.append(Row(node, False, ((1, node),)))
             return
+        if not covers(node, shown):
+            rows.append(Row(node, False, ((1, node),)))
         for child in shown:
             visit(child)
         rows.append(Row(node, True, ((1, node), *((-1, child) for child in shown))))
@@ -225,7 +329,7 @@ def _rows_for_depth(
     return rows
 
 
-def risk_table(filters: Filters, today: date | None = None) -> Answer:
+def _risk_table(filters: Filters, today: date | None = None) -> Answer:
     threshold = current_threshold()
     tree = load_tree()
     wanted, released_to = resolve_periods(filters, today)
@@ -243,7 +347,18 @@ def risk_table(filters: Filters, today: date | None = None) -> Answer:
     shown = shown[:, :, category_indexes]
     # A unit is listed when any of its subtree cells asked for is released.
     has_release = shown[1:, : tree.size, :, SHOWN_REPORTS].any(axis=(0, 2))
-    answer.rows = _rows_for_depth(tree, tops, filters.depth, has_release)
+    released = shown[1:, :, :, SHOWN_REPORTS]  # (periods, unit-parts, categories)
+    reports = np.rint(values[1:, :, :, REPORTS])
+
+    def covers(node: int, kids: Sequence[int]) -> bool:
+        """Wherever the unit is shown, its shown sub-units and its remainder add up to it."""
+        kids_shown = released[:, list(kids)].all(axis=1)
+        rest = reports[:, node] - reports[:, list(kids)].sum(axis=1)
+        rest_shown = np.asarray(threshold.derive(rest, kids_shown & released[:, node]))
+        accounted = kids_shown & (rest_shown | (rest == 0))
+        return bool((accounted | ~released[:, node]).all())
+
+    answer.rows = _rows_for_depth(tree, tops, filters.depth, has_release, covers)
     row_values, row_shown = _combine(answer.rows, tree, values, shown, threshold)
     keep = [
         r
@@ -304,16 +419,29 @@ def _median_bucket(histogram: np.ndarray, threshold: Threshold) -> int | None:
 
 
 def change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, float | int | None]:
+    """Against the previous period; each figure only where both periods show it."""
     if current["suppressed"] or previous["suppressed"]:
-        return {"reports": None, "mean_risk": None, "high_or_critical_share": None}
-    high_now, high_before = current["high_or_critical_share"], previous["high_or_critical_share"]
+        return {
+            "reports": None,
+            "mean_risk": None,
+            "high_or_critical_share": None,
+            "median_hours_to_acknowledge": None,
+        }
     return {
         "reports": current["reports"] - previous["reports"],
         "mean_risk": round(current["mean_risk"] - previous["mean_risk"], 2),
-        "high_or_critical_share": None
-        if high_now is None or high_before is None
-        else round(high_now - high_before, 2),
+        "high_or_critical_share": _difference(current, previous, "high_or_critical_share", 2),
+        "median_hours_to_acknowledge": _difference(
+            current, previous, "median_hours_to_acknowledge", 0
+        ),
     }
+
+
+def _difference(current: dict[str, Any], previous: dict[str, Any], name: str, digits: int):  # type: ignore[no-untyped-def]
+    now, before = current[name], previous[name]
+    if now is None or before is None:
+        return None
+    return round(now - before, digits) if digits else now - before
 
 
 def period_json(period: Period) -> dict[str, Any]:
@@ -458,7 +586,7 @@ def risk_json(answer: Answer) -> dict[str, Any]:
 # -- summary and hotspots -----------------------------------------------------------------
 
 
-def summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
+def _summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
     """Totals for the chosen unit (or the whole organisation): per period, per category and
     over the whole range, each only from released cells."""
     threshold = current_threshold()
@@ -506,10 +634,79 @@ def summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
     return body
 
 
+CASE_FIGURES_KEY = "defuse.analytics_case_figures"
+CASE_FIGURES_SECONDS = 60  # case figures move with the work; a minute old is current enough
+
+
+def headline(filters: Filters, today: date | None = None) -> dict[str, Any]:
+    """The latest period of the range against the one before, for the chosen unit (or the
+    organisation): reports, high or critical, the median times to acknowledge and to feedback
+    and the cases overdue now. Report figures come from the released summary; case figures
+    are read live (cases move on after their month is released) and shown only where the
+    period's reports are, from at least k cases (an overdue count of 0 is shown: it is the
+    organisation's doing, nobody's trait)."""
+    body = summary(filters, today)
+    if not body["periods"]:
+        return {"period": None}
+    latest = body["periods"][-1]
+    tree = load_tree()
+    threshold = current_threshold()
+    tops = _scope(tree, filters.unit)
+    # The whole organisation: every case (no join with the reports needed).
+    unit_ids = (
+        None
+        if filters.unit is None
+        else [tree.ids[node] for top in tops for node in tree.subtree(top)]
+    )
+    now = utcnow()
+    wanted, _ = resolve_periods(filters, today)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    recent = app.extensions.setdefault(CASE_FIGURES_KEY, {})
+
+    def case_figures(period: Period, released: bool) -> tuple[int | None, float | None]:
+        if not released:
+            return None, None
+        key = (period.start, filters.unit, tree.version, threshold.k)
+        kept = recent.get(key)
+        if kept is not None and monotonic() - kept[0] < CASE_FIGURES_SECONDS:
+            return kept[1]
+        since = datetime.combine(period.start, time())
+        before = datetime.combine(period.end + timedelta(days=1), time())
+        cases, overdue = overdue_cases(now, since, before, unit_ids)
+        enough = cases >= threshold.k and (overdue == 0 or overdue >= threshold.k)
+        figures = (overdue if enough else None), median_days_to_feedback(since, before, unit_ids)
+        if len(recent) > ANSWER_CACHE_ENTRIES:
+            recent.clear()
+        recent[key] = (monotonic(), figures)
+        return figures
+
+    # The change is shown only where both periods' reports are (query.change).
+    previous_shown = latest["change"]["reports"] is not None
+    overdue_before, feedback_before = case_figures(periods.preceding(wanted[-1]), previous_shown)
+    overdue_now, feedback_now = case_figures(wanted[-1], not latest["suppressed"])
+    return {
+        "period": latest["period"],
+        "reports": latest["reports"],
+        "reports_change": latest["change"]["reports"],
+        "high_or_critical_share": latest["high_or_critical_share"],
+        "high_or_critical_share_change": latest["change"]["high_or_critical_share"],
+        "median_hours_to_acknowledge": latest["median_hours_to_acknowledge"],
+        "median_hours_to_acknowledge_change": latest["change"]["median_hours_to_acknowledge"],
+        "median_days_to_feedback": feedback_now,
+        "median_days_to_feedback_change": None
+        if feedback_now is None or feedback_before is None
+        else round(feedback_now - feedback_before, 1),
+        "overdue_cases": overdue_now,
+        "overdue_cases_change": None
+        if overdue_now is None or overdue_before is None
+        else overdue_now - overdue_before,
+    }
+
+
 HISTORY_DAYS = 366  # a unit's own history: the released months of the year before
 
 
-def hotspots(filters: Filters, today: date | None = None) -> dict[str, Any]:
+def _hotspots(filters: Filters, today: date | None = None) -> dict[str, Any]:
     """Unit-periods with improbably many reports for the unit's headcount and own history
     (service/engine/hotspots.py), tested across units with false-discovery control; the
     deepest such unit only, with aggregate figures and no case detail.
@@ -606,7 +803,7 @@ def default_range(today: date | None = None) -> tuple[date, date]:
     return first + timedelta(days=1), released_to
 
 
-def trends(filters: Filters, today: date | None = None) -> dict[str, Any]:
+def _trends(filters: Filters, today: date | None = None) -> dict[str, Any]:
     """Per category and period for the chosen unit (or the whole organisation): the trend
     lines of the dashboard."""
     threshold = current_threshold()
@@ -624,3 +821,26 @@ def trends(filters: Filters, today: date | None = None) -> dict[str, Any]:
                 for p in range(len(wanted))
             ]
     return {"periods": wanted, "series": series}
+
+
+# -- the entry points: each answer computed once per release state (`cached`) --------------
+
+
+def risk_table(filters: Filters, today: date | None = None) -> Answer:
+    """The table of reports by unit, category and period (`_risk_table`)."""
+    return cached("risk", filters, lambda: _risk_table(filters, today), today)
+
+
+def summary(filters: Filters, today: date | None = None) -> dict[str, Any]:
+    """Totals and headlines for a unit or the organisation (`_summary`)."""
+    return cached("summary", filters, lambda: _summary(filters, today), today)
+
+
+def hotspots(filters: Filters, today: date | None = None) -> dict[str, Any]:
+    """The hotspot list (`_hotspots`)."""
+    return cached("hotspots", filters, lambda: _hotspots(filters, today), today)
+
+
+def trends(filters: Filters, today: date | None = None) -> dict[str, Any]:
+    """The dashboard's trend lines (`_trends`)."""
+    return cached("trends", filters, lambda: _trends(filters, today), today)

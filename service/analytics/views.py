@@ -13,31 +13,46 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext, ngettext
 from marshmallow import ValidationError
 
-from service.analytics import charts, query
+from service.analytics import charts, display, query
 from service.analytics.cube import ALL, load_tree
 from service.audit import record
 from service.auth import roles_required
 from service.bidi import neutralise
 from service.extensions import db
-from service.labels import CATEGORY_NAMES
+from service.i18n import N_
+from service.labels import label
 from service.schemas.analytics import AnalyticsQuerySchema
 from service.vocab import CATEGORIES
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
+bp.context_processor(display.template_helpers)
 ANALYST_ROLES = ("hr_analyst", "admin")
 HOTSPOTS_SHOWN = 25  # the latest; the API lists them all
 TREND_CATEGORIES = 4  # the trend chart draws the busiest few; the table lists every one
 COARSEN_HINT_SHARE = 0.5  # suggest a coarser view when more of the cells than this are hidden
 FIELD_NAMES = {
-    "from": "From",
-    "to": "To",
-    "period": "Period",
-    "depth": "Group by level",
-    "unit": "Org unit",
-    "category": "Category",
+    "from": N_("First day"),
+    "to": N_("Last day"),
+    "period": N_("Period"),
+    "depth": N_("Group by level"),
+    "unit": N_("Org unit"),
+    "category": N_("Category"),
 }
+# What the form says about a filter it cannot use. The API's messages stay in English; the
+# form's only choices are its own, so a message per field says enough.
+FILTER_PROBLEMS = {
+    "from": N_("Enter a date, for example 2025-03-31."),
+    "to": N_("Enter a date, for example 2025-03-31."),
+    "period": N_("Choose weeks, months or quarters."),
+    "depth": N_("Choose a level from the list."),
+    "unit": N_("Choose an org unit from the list."),
+    "category": N_("Choose a category from the list."),
+}
+# Filters each fine on its own that do not go together.
+QUERY_PROBLEMS = {"from": N_("The first day must be on or before the last day.")}
 CSV_COLUMNS = (
     "unit_id",
     "external_id",  # the organisation's own id, to join with its HR data
@@ -65,7 +80,7 @@ def _form_filters() -> tuple[query.Filters, dict[str, list[str]]]:
         args = AnalyticsQuerySchema().load(raw)
     except ValidationError as error:
         messages = error.normalized_messages()
-        return query.Filters(), {str(k): list(v) for k, v in messages.items()}  # type: ignore[union-attr]
+        return query.Filters(), {str(k): [_problem(str(k), FILTER_PROBLEMS)] for k in messages}
     return (
         query.Filters(
             period=args["period"],
@@ -79,11 +94,16 @@ def _form_filters() -> tuple[query.Filters, dict[str, list[str]]]:
     )
 
 
+def _problem(field: str, wording: dict[str, str]) -> str:
+    english = wording.get(field) or FILTER_PROBLEMS.get(field)
+    return gettext(english) if english else gettext("This value cannot be used.")
+
+
 def _safe(compute, filters: query.Filters, errors: dict[str, list[str]]):  # type: ignore[no-untyped-def]
     try:
         return compute(filters)
     except query.QueryError as error:
-        errors.setdefault(error.field, []).append(error.message)
+        errors.setdefault(error.field, []).append(_problem(error.field, QUERY_PROBLEMS))
         return compute(query.Filters())
 
 
@@ -95,21 +115,21 @@ def dashboard():  # type: ignore[no-untyped-def]
     table = _safe(query.risk_table, replace(filters, category=heat_category), errors)
     trend = query.trends(table.filters)
     found = query.hotspots(table.filters)["hotspots"]
-    overview = query.summary(table.filters)
     tree = load_tree()
     context: dict[str, Any] = {
         "filters": table.filters,
         "answer": table,
         "errors": errors,
         "categories": CATEGORIES,
-        "category_names": CATEGORY_NAMES,
         "field_names": FIELD_NAMES,
-        "headlines": _headlines(overview, found),
+        "headlines": _headlines(query.headline(table.filters), found),
         "heat_category": heat_category,
         "units": [
             {
                 "id": tree.ids[i],
-                "name": f"{tree.names[i]} (retired)" if tree.retired[i] else tree.names[i],
+                "name": gettext("%(name)s (retired)", name=tree.names[i])
+                if tree.retired[i]
+                else tree.names[i],
                 "depth": tree.depths[i],
             }
             for i in range(tree.size)
@@ -129,27 +149,23 @@ def dashboard():  # type: ignore[no-untyped-def]
     return render_template("analytics/dashboard.html", **context), (400 if errors else 200)
 
 
-def _headlines(overview: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, Any]:
-    """The latest period against the one before, from the summary (released figures only)."""
-    latest = overview["periods"][-1] if overview["periods"] else None
-    if latest is None:
+def _headlines(headline: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, Any]:
+    """The latest period against the one before (query.headline: released figures, and case
+    figures only above the threshold), with the hotspots found in it."""
+    if headline["period"] is None:
         return {"period": None}
-    label = latest["period"]["label"]
+    label = headline["period"]["label"]
     return {
+        **headline,
         "period": label,
-        "reports": latest["reports"],
-        "reports_change": latest["change"]["reports"],
-        "high_share": latest["high_or_critical_share"],
-        "high_change": latest["change"]["high_or_critical_share"],
-        "median_hours_to_acknowledge": latest["median_hours_to_acknowledge"],
-        # Not measured yet: the case workflow will provide the median days to feedback.
-        "median_days_to_feedback": None,
+        "high_share": headline["high_or_critical_share"],
+        "high_change": headline["high_or_critical_share_change"],
         "hotspots": sum(1 for spot in found if spot["period"]["label"] == label),
     }
 
 
 def _heatmap(answer: query.Answer) -> dict[str, Any]:
-    labels = [p.label for p in answer.periods]
+    labels = [display.period_name(p, short=True) for p in answer.periods]
     rows: list[dict[str, Any]] = []
     for r, row in enumerate(answer.rows):
         cells = (
@@ -160,18 +176,21 @@ def _heatmap(answer: query.Answer) -> dict[str, Any]:
             if answer.values is not None and answer.shown is not None
             else []
         )
-        rows.append({"label": query.unit_label(answer.tree, row), "cells": cells})
+        rows.append({"label": _row_label(answer.tree, row), "cells": cells})
     category = answer.categories[0] if answer.categories else ALL
-    what = "all categories" if category == ALL else CATEGORY_NAMES.get(category, category)
+    what = gettext("all categories") if category == ALL else label("topic", category)
     svg = (
         charts.heatmap(
             "heatmap",
-            f"Risk by org unit and {answer.filters.period} ({what})",
-            f"Each cell is coloured by the mean risk of its reports (pale: under 0.2, deep red: "
-            f"0.8 or more) and labelled with their number, for each org unit (rows) in each "
-            f"{answer.filters.period} (columns); cells with fewer than {answer.threshold.k} "
-            "reports, or hidden to protect another cell, are hatched and marked suppressed. "
-            "The same figures are in the table below.",
+            gettext("Risk by org unit and period (%(categories)s)", categories=what),
+            gettext(
+                "Each cell is coloured by the mean risk of its reports (pale: under 0.2, deep "
+                "red: 0.8 or more) and labelled with their number, for each org unit (rows) in "
+                "each period (columns); cells with fewer than %(k)s reports, or hidden to "
+                "protect another cell, are hatched and marked suppressed. The same figures are "
+                "in the table below.",
+                k=display.count(answer.threshold.k),
+            ),
             [row["label"] for row in rows],
             labels,
             [[charts.HeatCell(c["reports"], c["mean_risk"]) for c in row["cells"]] for row in rows],
@@ -182,21 +201,31 @@ def _heatmap(answer: query.Answer) -> dict[str, Any]:
     return {"heat_rows": rows, "period_labels": labels, "heatmap_svg": svg}
 
 
+def _row_label(tree, row) -> str:  # type: ignore[no-untyped-def]
+    """query.unit_label, in the page's language."""
+    name = tree.names[row.unit_index]
+    return gettext("%(name)s (other)", name=name) if row.remainder else name
+
+
 def _trends(trend: dict[str, Any], answer: query.Answer, category: str | None) -> dict[str, Any]:
-    labels = [p.label for p in trend["periods"]]
+    labels = [display.period_name(p, short=True) for p in trend["periods"]]
     wanted = [category] if category and category != ALL else list(CATEGORIES)
-    series = [
-        (CATEGORY_NAMES.get(c, c), [m["reports"] for m in trend["series"][c]]) for c in wanted
-    ]
+    series = [(label("topic", c), [m["reports"] for m in trend["series"][c]]) for c in wanted]
     shown = [(name, values) for name, values in series if any(v is not None for v in values)]
     # The busiest few only: ten overlapping lines answer nothing.
     busiest = sorted(shown, key=lambda item: -sum(v or 0 for v in item[1]))[:TREND_CATEGORIES]
     svg = (
         charts.line_chart(
             "trends",
-            f"Reports per {answer.filters.period}: the {len(busiest)} busiest categories",
-            "One line per category among the busiest in this range; a line breaks where a "
-            "period is suppressed (marked ×). Every category is in the table below.",
+            ngettext(
+                "Reports per period: the busiest category",
+                "Reports per period: the %(num)d busiest categories",
+                len(busiest),
+            ),
+            gettext(
+                "One line per category among the busiest in this range; a line breaks where a "
+                "period is suppressed (marked ×). Every category is in the table below."
+            ),
             labels,
             busiest,
         )

@@ -119,6 +119,8 @@ def case_fields(case: Case, unread: int, now: datetime) -> dict[str, Any]:
         "unread_messages": unread,
         "guide_id": case.guide_id,
         "guide_version": case.guide_version,
+        # Cases from before languages were recorded were given the English guide.
+        "guide_language": (case.guide_language or "en") if case.guide_id else None,
         "report": {
             "text": report.text,
             "text_removed": report.text_removed_on is not None,
@@ -394,6 +396,7 @@ def _progress(case: Case) -> dict[str, Any]:
         "available": guide is not None,
         "guide_id": guide.guide_id if guide else case.guide_id,
         "version": guide.version if guide else case.guide_version,
+        "language": guide.language if guide else case.guide_language,
         "title": guide.title if guide else None,
         "steps": [
             {

@@ -27,6 +27,7 @@ from service.db.base import MAX_ID
 from service.db.cases import ESCALATED_OUTCOMES, OPEN_STATUSES, OUTCOMES, RESOLUTIONS, STATUSES
 from service.db.people import CASE_WORKER_ROLES
 from service.extensions import db
+from service.i18n import N_
 from service.vocab import LEVELS
 
 log = logging.getLogger(__name__)
@@ -43,41 +44,114 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "closed": (),
 }
 
+# Labels are English and marked for the catalogue; pages translate them where shown (the API
+# keeps the codes).
 STATUS_LABELS: dict[str, str] = {
-    "new": "New",
-    "acknowledged": "Acknowledged",
-    "in_conversation": "In conversation",
-    "resolved_informally": "Resolved informally",
-    "referred_formal": "Referred to a formal process",
-    "withdrawn": "Withdrawn",
-    "closed": "Closed",
+    "new": N_("New"),
+    "acknowledged": N_("Acknowledged"),
+    "in_conversation": N_("In conversation"),
+    "resolved_informally": N_("Resolved informally"),
+    "referred_formal": N_("Referred to a formal process"),
+    "withdrawn": N_("Withdrawn"),
+    "closed": N_("Closed"),
 }
 
 OUTCOME_LABELS: dict[str, str] = {
-    "resolved": "Resolved",
-    "mediated": "Resolved through mediation",
-    "no_further_action": "No further action needed",
-    "withdrawn": "Withdrawn by the reporter",
-    "formal_grievance": "Became a formal grievance",
-    "legal_claim": "Became a legal or tribunal claim",
-    "resigned": "The reporter resigned",
+    "resolved": N_("Resolved"),
+    "mediated": N_("Resolved through mediation"),
+    "no_further_action": N_("No further action needed"),
+    "withdrawn": N_("Withdrawn by the reporter"),
+    "formal_grievance": N_("Became a formal grievance"),
+    "legal_claim": N_("Became a legal or tribunal claim"),
+    "resigned": N_("The reporter resigned"),
 }
 
 BODY_MAX = 5000
 
 
+class Label(str):
+    """A label (one of the dicts here) as the value of a message's placeholder: the page
+    translates it with the message. `lower` writes it in lower case in the English message,
+    mid-sentence; translations quote the label as it is instead."""
+
+    msgid: str
+
+    def __new__(cls, msgid: str, *, lower: bool = False) -> Label:
+        label = super().__new__(cls, msgid.lower() if lower else msgid)
+        label.msgid = msgid
+        return label
+
+
 class WorkflowError(ValueError):
     """A change the case's state does not allow (HTTP 409), or, when `field` is set, a value
-    that is not acceptable (HTTP 422, with the message shown beside that field)."""
+    that is not acceptable (HTTP 422, with the message shown beside that field).
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    `text` is a catalogue text with %(name)s placeholders filled from `params`; `message` is
+    it in English (the API's language), `translated()` in the page's language. This code also
+    runs outside requests (the worker, the CLI, tests), so it never translates by itself."""
+
+    def __init__(self, text: str, field: str | None = None, **params: Any) -> None:
+        self.text = text
+        self.params = params
+        english = {name: _english(value) for name, value in params.items()}
+        self.message = text % english if params else text
+        super().__init__(self.message)
         self.field = field
+
+    def translated(self) -> str:
+        return in_page_language(self.text, **self.params)
 
     @property
     def status_code(self) -> int:
         return 422 if self.field else 409
+
+
+@dataclass(frozen=True)
+class Day:
+    """A date as the value of a message's placeholder: ISO in English (the API), the page
+    language's way of writing dates on a page."""
+
+    value: date
+
+
+def _english(value: Any) -> Any:
+    if isinstance(value, tuple):  # a list of labels
+        return ", ".join(map(str, value))
+    return value.value.isoformat() if isinstance(value, Day) else value
+
+
+def in_page_language(text: str, **params: Any) -> str:
+    """A catalogue text with its placeholders filled, in the page's language (labels and
+    dates among the values too). Needs a request."""
+    from flask_babel import gettext
+
+    return gettext(text, **{name: _translated(value) for name, value in params.items()})
+
+
+def _translated(value: Any) -> Any:
+    from flask_babel import gettext
+
+    from service.cases.display import day
+
+    if isinstance(value, tuple):
+        return ", ".join(map(_translated, value))
+    if isinstance(value, Day):
+        return day(value.value)
+    if isinstance(value, Label):
+        translated = gettext(value.msgid)
+        # Untranslated (an English page): as the English message writes it, maybe lower case.
+        return str(value) if translated == value.msgid else translated
+    return value
+
+
+def status_label(code: str, *, lower: bool = True) -> Label:
+    """A status as a message's placeholder value: lower case mid-sentence in English."""
+    return Label(STATUS_LABELS.get(code, code), lower=lower)
+
+
+def status_in_sentence(code: str) -> str:
+    """A status as a page writes it mid-sentence: 'in conversation', 'Im Gespräch'."""
+    return str(_translated(status_label(code)))
 
 
 # --- access ---------------------------------------------------------------------------------
@@ -103,24 +177,30 @@ def load_case_for(user: User, case_id: int, *, via: str = "page") -> Case:
     answered 403 whether the case belongs to someone else or the role never sees cases."""
     case = db.session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
     if case is None:
-        raise NotFound("There is no case with that number.")
+        raise NotFound(N_("There is no case with that number."))
     if not can_view(user, case):
         record("case.access_denied", case_id=case.id, actor_id=user.id, role=user.role, via=via)
         db.session.commit()
-        raise Forbidden("You may not open this case.")
+        raise Forbidden(N_("You may not open this case."))
     return case
 
 
 def require_assignee(user: User, case: Case) -> None:
     """Only the assigned Trust Leader works a case; leads read it and may reassign it."""
     if case.assignee_id != user.id:
-        hint = " Reassign it to yourself first." if is_lead(user) else ""
-        raise Forbidden("Only the Trust Leader assigned to this case can change it." + hint)
+        raise Forbidden(
+            N_(
+                "Only the Trust Leader assigned to this case can change it. "
+                "Reassign it to yourself first."
+            )
+            if is_lead(user)
+            else N_("Only the Trust Leader assigned to this case can change it.")
+        )
 
 
 def require_workable(case: Case) -> None:
     if case.status == "closed" or case.report.text_removed_on is not None:
-        raise WorkflowError("This case is closed; it can be read but not changed.")
+        raise WorkflowError(N_("This case is closed; it can be read but not changed."))
 
 
 def record_view(user: User, case: Case, via: str = "page") -> None:
@@ -133,11 +213,11 @@ def record_view(user: User, case: Case, via: str = "page") -> None:
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 QUEUE_SCOPES = ("attention", "mine", "unassigned", "overdue", "all")
 SCOPE_LABELS = {
-    "attention": "Mine, unassigned and overdue",
-    "mine": "Assigned to me",
-    "unassigned": "Unassigned",
-    "overdue": "Overdue",
-    "all": "All cases",
+    "attention": N_("Mine, unassigned and overdue"),
+    "mine": N_("Assigned to me"),
+    "unassigned": N_("Unassigned"),
+    "overdue": N_("Overdue"),
+    "all": N_("All cases"),
 }
 
 
@@ -298,13 +378,20 @@ def closing_resolutions(case: Case) -> tuple[str, ...]:
 
 
 def _refuse_transition(case: Case, target: str) -> WorkflowError:
-    allowed = [STATUS_LABELS[s] for s in allowed_transitions(case)]
+    allowed = [status_label(s, lower=False) for s in allowed_transitions(case)]
     if case.status in OPEN_STATUSES and closing_resolutions(case):
-        allowed.append("Closed (with its resolution)")
-    nexts = ", ".join(allowed) if allowed else "nothing: it is closed"
+        allowed.append(Label(N_("Closed (with its resolution)")))
+    if not allowed:
+        return WorkflowError(
+            N_("A case that is %(status)s cannot become %(target)s. It is closed."),
+            status=status_label(case.status),
+            target=status_label(target),
+        )
     return WorkflowError(
-        f"A case that is {STATUS_LABELS[case.status].lower()} cannot become "
-        f"{STATUS_LABELS.get(target, target).lower()}. It can move to: {nexts}."
+        N_("A case that is %(status)s cannot become %(target)s. It can move to: %(next)s."),
+        status=status_label(case.status),
+        target=status_label(target),
+        next=tuple(allowed),
     )
 
 
@@ -323,17 +410,17 @@ def transition(
     to them as feedback, the last thing they read at follow-up. Commits."""
     require_assignee(user, case)
     if target not in STATUSES:
-        raise WorkflowError(f"Unknown status {target!r}.", "status")
+        raise WorkflowError(N_("Unknown status %(status)s."), "status", status=repr(target))
     if case.status == "closed" or case.report.text_removed_on is not None:
-        raise WorkflowError("This case is closed; it can no longer change.")
+        raise WorkflowError(N_("This case is closed; it can no longer change."))
     if target != "closed":
         if outcome:
-            raise WorkflowError("Give an outcome only when closing the case.", "outcome")
+            raise WorkflowError(N_("Give an outcome only when closing the case."), "outcome")
         if resolution:
-            raise WorkflowError("Give a resolution only when closing the case.", "resolution")
+            raise WorkflowError(N_("Give a resolution only when closing the case."), "resolution")
         if closing_message:
             raise WorkflowError(
-                "Write a closing message only when closing the case.", "closing_message"
+                N_("Write a closing message only when closing the case."), "closing_message"
             )
         if target not in allowed_transitions(case):
             raise _refuse_transition(case, target)
@@ -364,32 +451,38 @@ def closing_problem(
     """Why the case cannot be closed with these answers, or None: checked before a closing is
     confirmed, and again when it is made."""
     if outcome not in OUTCOMES:
-        return WorkflowError("Choose what finally happened before closing.", "outcome")
+        return WorkflowError(N_("Choose what finally happened before closing."), "outcome")
     if case.status in OPEN_STATUSES:
         if resolution is None:
             return WorkflowError(
-                "Choose how the case was resolved before closing it.", "resolution"
+                N_("Choose how the case was resolved before closing it."), "resolution"
             )
         if resolution not in closing_resolutions(case):
-            choices = ", ".join(STATUS_LABELS[s] for s in closing_resolutions(case))
             return WorkflowError(
-                f"From {STATUS_LABELS[case.status].lower()} the resolution can be: {choices}.",
+                N_("From %(status)s the resolution can be: %(choices)s."),
                 "resolution",
+                status=status_label(case.status),
+                choices=tuple(status_label(s, lower=False) for s in closing_resolutions(case)),
             )
     elif resolution and resolution != case.status:
         return WorkflowError(
-            f"This case was already resolved as {STATUS_LABELS[case.status].lower()}.",
+            N_("This case was already resolved as %(status)s."),
             "resolution",
+            status=status_label(case.status),
         )
     message = (closing_message or "").strip()
     if len(message) > BODY_MAX:
-        return WorkflowError(f"Keep it under {BODY_MAX} characters.", "closing_message")
+        return WorkflowError(
+            N_("Keep it under %(max)d characters."), "closing_message", max=BODY_MAX
+        )
     # Art. 9(1)(f): the reporter is told what was done, unless they withdrew.
     withdrew = "withdrawn" in (case.status, resolution, outcome)
     if not message and case.feedback_given_at is None and not withdrew:
         return WorkflowError(
-            "The reporter has not been given feedback yet. Write them a closing message: it "
-            "is what they read when they next follow up.",
+            N_(
+                "The reporter has not been given feedback yet. Write them a closing message: "
+                "it is what they read when they next follow up."
+            ),
             "closing_message",
         )
     return None
@@ -417,15 +510,36 @@ def _move(user: User, case: Case, target: str) -> None:
 
 
 def guide_for(case: Case):  # type: ignore[no-untyped-def]
-    """The listening guide for the case's category and current level, or None if the guide
-    library cannot be loaded (the case stays readable without it)."""
+    """The listening guide for the case's category and current level, in the language recorded
+    on the case (English for cases from before, or if that translation is no longer shipped),
+    or None if the guide library cannot be loaded (the case stays readable without it)."""
     try:
         from service.guides import get_guides
 
-        return get_guides().for_case(case.report.category, case.report.risk_level)
+        library = get_guides()
+        language = case.guide_language if case.guide_language in library.languages else "en"
+        return library.for_case(case.report.category, case.report.risk_level, language)
     except Exception as error:  # noqa: BLE001 - a broken guide library must not hide the case
         log.warning("listening guide unavailable for a case: %s", type(error).__name__)
         return None
+
+
+def _reattach_guide(case: Case, assignee: User) -> None:
+    """On reassignment the guide's language is chosen again for the new assignee; the recorded
+    version changes only with the language (or when none was recorded yet)."""
+    try:
+        from service.guides import get_guides
+
+        library = get_guides()
+    except Exception as error:  # noqa: BLE001 - reassigning must not wait for the guides
+        log.warning("listening guide unavailable for a case: %s", type(error).__name__)
+        return
+    language = library.language_for(case.report.language, assignee.languages or ())
+    if case.guide_id is not None and (case.guide_language or "en") == language:
+        return
+    guide = library.for_case(case.report.category, case.report.risk_level, language)
+    case.guide_id, case.guide_version = guide.guide_id, guide.version
+    case.guide_language = guide.language
 
 
 def ticks_of(case: Case) -> dict[str, GuideTick]:
@@ -441,7 +555,7 @@ def _set_step(user: User, case: Case, step_key: str, ticked: bool, known: frozen
     ).scalar_one_or_none()
     if ticked and existing is None:
         if step_key not in known:
-            raise WorkflowError("That step is not part of this case's guide.", "step")
+            raise WorkflowError(N_("That step is not part of this case's guide."), "step")
         try:
             with db.session.begin_nested():
                 db.session.add(GuideTick(case_id=case.id, step_key=step_key, ticked_by_id=user.id))
@@ -460,7 +574,7 @@ def _set_step(user: User, case: Case, step_key: str, ticked: bool, known: frozen
         )
         return True
     if not ticked and step_key not in known:
-        raise WorkflowError("That step is not part of this case's guide.", "step")
+        raise WorkflowError(N_("That step is not part of this case's guide."), "step")
     return False
 
 
@@ -470,7 +584,7 @@ def set_steps(user: User, case: Case, changes: Iterable[tuple[str, bool]]) -> in
     require_workable(case)
     guide = guide_for(case)
     if guide is None:
-        raise WorkflowError("The listening guide is not available right now; try again later.")
+        raise WorkflowError(N_("The listening guide is not available right now; try again later."))
     known = frozenset(guide.step_keys())
     changed = 0
     for step_key, ticked in changes:
@@ -543,11 +657,11 @@ def guide_progress(case: Case) -> GuideProgress:
 def _clean_body(body: str) -> str:
     body = (body or "").strip()
     if not body:
-        raise WorkflowError("Write something first.", "body")
+        raise WorkflowError(N_("Write something first."), "body")
     if len(body) > BODY_MAX:
-        raise WorkflowError(f"Keep it under {BODY_MAX} characters.", "body")
+        raise WorkflowError(N_("Keep it under %(max)d characters."), "body", max=BODY_MAX)
     if "\x00" in body:
-        raise WorkflowError("Must not contain NUL characters.", "body")
+        raise WorkflowError(N_("Must not contain NUL characters."), "body")
     return body
 
 
@@ -611,9 +725,9 @@ def send_message(
     require_workable(case)
     if mark_in_conversation and case.status not in ("new", "acknowledged", "in_conversation"):
         raise WorkflowError(
-            f"A case that is {STATUS_LABELS[case.status].lower()} cannot go back into "
-            "conversation.",
+            N_("A case that is %(status)s cannot go back into conversation."),
             "mark_in_conversation",
+            status=status_label(case.status),
         )
     message = _add_staff_message(user, case, body, feedback=feedback)
     if mark_in_conversation:
@@ -664,28 +778,31 @@ def extend_feedback(user: User, case: Case, until: date | None, reason: str) -> 
     """Move the feedback deadline to `until` (at most six months after opening), for a reason
     kept as a private note on the case and audited. The assignee or a lead may. Commits."""
     if not (is_lead(user) or case.assignee_id == user.id):
-        raise Forbidden("Only the assigned Trust Leader or a lead can extend the deadline.")
+        raise Forbidden(N_("Only the assigned Trust Leader or a lead can extend the deadline."))
     require_workable(case)
     if case.status not in OPEN_STATUSES:
-        raise WorkflowError("Only an open case has a feedback deadline to extend.")
+        raise WorkflowError(N_("Only an open case has a feedback deadline to extend."))
     if case.feedback_given_at is not None:
-        raise WorkflowError("The reporter has already been given feedback on this case.")
+        raise WorkflowError(N_("The reporter has already been given feedback on this case."))
     current = case.feedback_due_at.date()
     limit = feedback_extension_limit(case)
     if until is None:
-        raise WorkflowError("Choose the new date feedback is due by.", "until")
+        raise WorkflowError(N_("Choose the new date feedback is due by."), "until")
     if until <= current:
         raise WorkflowError(
-            f"Choose a date after the current deadline ({current.isoformat()}).", "until"
+            N_("Choose a date after the current deadline (%(date)s)."),
+            "until",
+            date=Day(current),
         )
     if until > limit:
         raise WorkflowError(
-            f"Feedback can be extended to {limit.isoformat()} at the latest (six months).",
+            N_("Feedback can be extended to %(date)s at the latest (six months)."),
             "until",
+            date=Day(limit),
         )
     reason = (reason or "").strip()
     if not reason:
-        raise WorkflowError("Say why the reporter must wait longer.", "reason")
+        raise WorkflowError(N_("Say why the reporter must wait longer."), "reason")
     note = Note(
         case_id=case.id,
         author_id=user.id,
@@ -711,19 +828,67 @@ def extend_feedback(user: User, case: Case, until: date | None, reason: str) -> 
     db.session.commit()
 
 
-def median_days_to_feedback(opened_since: datetime | None = None) -> float | None:
-    """Median whole days from opening to the first feedback, over cases opened since
-    `opened_since` (all by default); None below the anonymity threshold, so a single case's
-    timing is never shown. For the analytics summary."""
-    statement = db.select(Case.opened_at, Case.feedback_given_at).where(
-        Case.feedback_given_at.is_not(None)
-    )
+def _opened_between(
+    statement: Select[Any],
+    opened_since: datetime | None,
+    opened_before: datetime | None,
+    unit_ids: Iterable[int] | None,
+) -> Select[Any]:
     if opened_since is not None:
         statement = statement.where(Case.opened_at >= opened_since)
-    days = [(given - opened).days for opened, given in db.session.execute(statement).all()]
-    if len(days) < current_app.config["DEFUSE"].anonymity_k:
+    if opened_before is not None:
+        statement = statement.where(Case.opened_at < opened_before)
+    if unit_ids is not None:
+        statement = statement.join(Report, Report.id == Case.report_id).where(
+            Report.org_unit_id.in_(list(unit_ids))
+        )
+    return statement
+
+
+def median_days_to_feedback(
+    opened_since: datetime | None = None,
+    opened_before: datetime | None = None,
+    unit_ids: Iterable[int] | None = None,
+) -> float | None:
+    """Median whole days from opening to the first feedback, over cases opened in
+    [`opened_since`, `opened_before`) (all by default) about the given org units (all by
+    default); None below the anonymity threshold, so a single case's timing is never shown.
+    For the analytics headline. Days are counted in SQL: only the day counts are read."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        seconds = func.extract("epoch", Case.feedback_given_at - Case.opened_at)
+        days = func.floor(seconds / 86400)
+    else:
+        days = func.floor(func.julianday(Case.feedback_given_at) - func.julianday(Case.opened_at))
+    statement = _opened_between(
+        db.select(days.label("days"), func.count()).where(Case.feedback_given_at.is_not(None)),
+        opened_since,
+        opened_before,
+        unit_ids,
+    ).group_by(days)
+    histogram = [(int(d), int(n)) for d, n in db.session.execute(statement).all()]
+    if sum(n for _, n in histogram) < current_app.config["DEFUSE"].anonymity_k:
         return None
-    return float(median(days))
+    return float(median([d for d, n in histogram for _ in range(n)]))
+
+
+def overdue_cases(
+    now: datetime,
+    opened_since: datetime | None = None,
+    opened_before: datetime | None = None,
+    unit_ids: Iterable[int] | None = None,
+) -> tuple[int, int]:
+    """(cases, of which overdue now) among cases opened in [`opened_since`, `opened_before`)
+    about the given org units: open and past their acknowledge-by or feedback-by deadline, as
+    in the queue's "overdue" view. For the analytics headline, which shows them only above
+    the anonymity threshold."""
+    statement = _opened_between(
+        db.select(func.count(), func.count().filter(_overdue_clause(now))).select_from(Case),
+        opened_since,
+        opened_before,
+        unit_ids,
+    )
+    cases, overdue = db.session.execute(statement).one()
+    return int(cases or 0), int(overdue or 0)
 
 
 # --- undoing a withdrawal -------------------------------------------------------------------
@@ -751,10 +916,12 @@ def undo_withdrawal(lead: User, case: Case) -> str:
     from service.analytics.rollups import uncount_resolution
 
     if not is_lead(lead):
-        raise Forbidden("Only a lead can undo a withdrawal.")
+        raise Forbidden(N_("Only a lead can undo a withdrawal."))
     require_workable(case)
     if case.status != "withdrawn":
-        raise WorkflowError("Only a case marked as withdrawn (and not yet closed) can be reopened.")
+        raise WorkflowError(
+            N_("Only a case marked as withdrawn (and not yet closed) can be reopened.")
+        )
     previous = status_before_withdrawal(case)
     case.status = previous
     uncount_resolution(case, "withdrawn")
@@ -828,6 +995,23 @@ def assignment_options(case: Case, today: date | None = None) -> list[Assignment
 OVERRIDABLE_REASONS = frozenset(
     {"language", "at capacity", "not trained for category", "previous assignee"}
 )
+# How the case page words each reason (service.routing.choose), translated where shown.
+REASON_LABELS = {
+    "already assigned": N_("already assigned"),
+    "inactive": N_("inactive"),
+    "away": N_("away"),
+    "no categories": N_("no categories"),
+    "no languages": N_("no languages"),
+    "capacity 0": N_("capacity 0"),
+    "no org unit": N_("no org unit"),
+    "retired org unit": N_("retired org unit"),
+    "not trained for category": N_("not trained for category"),
+    "language": N_("language"),
+    "at capacity": N_("at capacity"),
+    "previous assignee": N_("previous assignee"),
+    "conflict of interest: line of management": N_("conflict of interest: line of management"),
+    "conflict of interest: involved": N_("conflict of interest: involved"),
+}
 
 
 def reassign(lead: User, case: Case, assignee_id: int, override_reason: str | None = None) -> User:
@@ -837,22 +1021,29 @@ def reassign(lead: User, case: Case, assignee_id: int, override_reason: str | No
     from service.notify import notify
 
     if not is_lead(lead):
-        raise Forbidden("Only a lead can reassign cases.")
+        raise Forbidden(N_("Only a lead can reassign cases."))
     if case.status == "closed":
-        raise WorkflowError("A closed case cannot be reassigned.")
+        raise WorkflowError(N_("A closed case cannot be reassigned."))
     if assignee_id == case.assignee_id:
-        raise WorkflowError("The case is already assigned to that Trust Leader.", "assignee")
+        raise WorkflowError(N_("The case is already assigned to that Trust Leader."), "assignee")
     option = next((o for o in assignment_options(case) if o.user.id == assignee_id), None)
     if option is None:
-        raise WorkflowError("Choose an active Trust Leader or lead.", "assignee")
+        raise WorkflowError(N_("Choose an active Trust Leader or lead."), "assignee")
     who = option.user.name or option.user.email
     override_reason = (override_reason or "").strip()
     if option.reason is not None and option.reason not in OVERRIDABLE_REASONS:
-        raise WorkflowError(f"{who} cannot take this case: {option.reason}.", "assignee")
+        raise WorkflowError(
+            N_("%(name)s cannot take this case: %(reason)s."),
+            "assignee",
+            name=who,
+            reason=Label(option.reason),
+        )
     if option.reason is not None and not override_reason:
         raise WorkflowError(
-            f"{who} is not eligible ({option.reason}). To assign the case anyway, say why.",
+            N_("%(name)s is not eligible (%(reason)s). To assign the case anyway, say why."),
             "reason",
+            name=who,
+            reason=Label(option.reason),
         )
     override = option.reason
     from service.routing.service import take_routing_round
@@ -861,7 +1052,9 @@ def reassign(lead: User, case: Case, assignee_id: int, override_reason: str | No
     # has taken it first, and this reassignment refuses.
     if not take_routing_round(case.id, case.routing_round):
         db.session.rollback()
-        raise WorkflowError("The case was routed just now; reload it and try again.", "assignee")
+        raise WorkflowError(
+            N_("The case was routed just now; reload it and try again."), "assignee"
+        )
     db.session.refresh(case, ["routing_round"])
     now = utcnow()
     previous = case.assignee_id
@@ -870,10 +1063,7 @@ def reassign(lead: User, case: Case, assignee_id: int, override_reason: str | No
     case.routing_state = "assigned"
     case.assigned_at = now
     assignee.last_assigned_at = now
-    if case.guide_id is None:
-        guide = guide_for(case)
-        if guide is not None:
-            case.guide_id, case.guide_version = guide.guide_id, guide.version
+    _reattach_guide(case, assignee)
     # The case needs a speaker of its language until it is with one.
     if case.report.language in (assignee.languages or ()):
         case.needs_language = None

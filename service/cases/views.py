@@ -11,42 +11,51 @@ import math
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import Forbidden, NotFound
 
 from service.auth import roles_required
 from service.cases import display, service
 from service.cases.service import (
     OUTCOME_LABELS,
     QUEUE_SCOPES,
+    REASON_LABELS,
     SCOPE_LABELS,
     STATUS_LABELS,
     QueueFilters,
     WorkflowError,
+    in_page_language,
+    status_in_sentence,
+    status_label,
 )
 from service.db import Case, User, utcnow
 from service.db.cases import OPEN_STATUSES, OUTCOMES, STATUSES
 from service.db.people import CASE_WORKER_ROLES
+from service.errors import handle_http_exception
 from service.extensions import db
-from service.intake.views import LABELS
+from service.i18n import N_
+from service.labels import label
 from service.schemas.cases import (
     AvailabilitySchema,
     BodySchema,
     FeedbackExtensionSchema,
     TransitionSchema,
 )
-from service.vocab import CATEGORIES, LANGUAGE_NAMES, LEVELS
+from service.vocab import CATEGORIES, LEVELS
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
 PER_PAGE = 50
 # The button that moves a case to each status.
 ACTION_LABELS = {
-    "acknowledged": "Acknowledge",
-    "in_conversation": "Mark as in conversation",
-    "resolved_informally": "Mark as resolved informally",
-    "referred_formal": "Mark as referred to a formal process",
-    "withdrawn": "Mark as withdrawn",
+    "acknowledged": N_("Acknowledge"),
+    "in_conversation": N_("Mark as in conversation"),
+    "resolved_informally": N_("Mark as resolved informally"),
+    "referred_formal": N_("Mark as referred to a formal process"),
+    "withdrawn": N_("Mark as withdrawn"),
 }
 # Changes that are hard to take back are confirmed on a page of their own (no JavaScript).
 CONFIRMED_STATUSES = ("withdrawn", "closed")
@@ -59,18 +68,39 @@ def _no_store(response):  # type: ignore[no-untyped-def]
     return response
 
 
+@bp.errorhandler(Forbidden)
+@bp.errorhandler(NotFound)
+def _refused(error):  # type: ignore[no-untyped-def]
+    # service.cases.service words its refusals in English (the API's language); a page says
+    # them in its own.
+    if error.description and error.description != type(error).description:
+        error = type(error)(_(error.description))
+    return handle_http_exception(error)
+
+
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
+    # The label dicts are English; templates translate what they show with _().
     return {
         "when": display.when,
+        "day": display.day,
         "countdown": display.countdown,
         "age": display.age,
         "percent": display.percent,
+        "removed": display.removed,
+        "number": display.number,
+        "signed": display.signed,
         "status_labels": STATUS_LABELS,
         "outcome_labels": OUTCOME_LABELS,
-        "labels": LABELS,
-        "language_names": LANGUAGE_NAMES,
+        "reason_labels": REASON_LABELS,
+        "status_in_sentence": status_in_sentence,
+        "people_named": _people_named,
     }
+
+
+def _people_named(codes: list[str]) -> str:
+    """Who the report names as involved or told, as the reporter's form words them."""
+    return ", ".join(label("person", code) for code in codes)
 
 
 def _worker() -> User:
@@ -232,7 +262,7 @@ def _failed(case: Case, error: WorkflowError, key: str, field_keys: tuple[str, .
     name = error.field if error.field in field_keys else key
     return _render_case(
         case,
-        errors={name: [error.message]},
+        errors={name: [error.translated()]},
         values=request.form,
         status=error.status_code,
     )
@@ -260,10 +290,63 @@ def _save_ticks(user: User, case: Case) -> int:
     return service.set_steps(user, case, changes)
 
 
+# What a page says when a form's field fails its schema. The schemas word their messages for
+# the API, in English; the page words them in its own language.
+FIELD_MESSAGES = {
+    "status": N_("Choose one of the options."),
+    "outcome": N_("Choose one of the options."),
+    "resolution": N_("Choose one of the options."),
+    "closing_message": N_("Keep it under %(max)d characters."),
+    "until": N_("Enter a date like 2025-06-30."),
+}
+# ...and for the free-text fields, by whether anything was written at all.
+EMPTY_MESSAGES = {
+    "body": N_("Write something first."),
+    "reason": N_("Say why the reporter must wait longer."),
+}
+TOO_LONG_MESSAGES = {
+    "body": (N_("Keep it under %(max)d characters."), service.BODY_MAX),
+    "reason": (N_("Say why, in at most %(max)d characters."), 1000),
+}
+
+
+def _refusal(error: ValidationError, default: str, text: str = "") -> WorkflowError:
+    """The first field a schema refused, with the page's message for it. `text` is what was
+    written in the free-text field refused, if that is the one."""
+    messages = error.messages if isinstance(error.messages, dict) else {}
+    name = next(iter(messages), default)
+    if name in EMPTY_MESSAGES:
+        message, most = TOO_LONG_MESSAGES[name]
+        if not text.strip():
+            return WorkflowError(EMPTY_MESSAGES[name], name)
+        if len(text.strip()) > most:
+            return WorkflowError(message, name, max=most)
+        # Something else about the text (invisible characters, say): the schema's own words.
+        return WorkflowError(" ".join(map(str, messages.get(name) or ())), name)
+    return WorkflowError(
+        FIELD_MESSAGES.get(name, N_("Check this field.")), name, max=service.BODY_MAX
+    )
+
+
 def _with_ticks(text: str, ticks: int) -> str:
     if not ticks:
         return text
-    return f"{text} Checklist saved too ({ticks} change{'s' if ticks != 1 else ''})."
+    return " ".join(
+        (
+            text,
+            ngettext(
+                "Checklist saved too (%(num)d change).",
+                "Checklist saved too (%(num)d changes).",
+                ticks,
+            ),
+        )
+    )
+
+
+def _ticks_saved(ticks: int) -> str:
+    return ngettext(
+        "Checklist saved (%(num)d change).", "Checklist saved (%(num)d changes).", ticks
+    )
 
 
 @bp.post("/cases/<int:case_id>/status")
@@ -282,10 +365,7 @@ def change_status(case_id: int):  # type: ignore[no-untyped-def]
     try:
         data = TransitionSchema().load({name: request.form.get(name, "") for name in names})
     except ValidationError as error:
-        messages = error.messages if isinstance(error.messages, dict) else {}
-        field_name = next(iter(messages), key)
-        text = messages.get(field_name) or ["Choose one of the options."]
-        return _failed(case, WorkflowError(" ".join(map(str, text)), field_name), key, fields_shown)
+        return _failed(case, _refusal(error, key), key, fields_shown)
     if data["status"] in CONFIRMED_STATUSES and request.form.get("confirm") != "yes":
         try:
             service.require_assignee(user, case)
@@ -303,14 +383,15 @@ def change_status(case_id: int):  # type: ignore[no-untyped-def]
                 and "withdrawn" not in service.allowed_transitions(case)
             ):
                 problem = service.WorkflowError(
-                    f"A case that is {STATUS_LABELS[case.status].lower()} cannot be withdrawn."
+                    N_("A case that is %(status)s cannot be withdrawn."),
+                    status=status_label(case.status),
                 )
         except WorkflowError as error:
             problem = error
         if problem is not None:
             return _failed(case, problem, key, fields_shown)
         if ticks:
-            flash(f"Checklist saved ({ticks} change{'s' if ticks != 1 else ''}).")
+            flash(_ticks_saved(ticks))
         return render_template(
             "cases/confirm.html", case=case, data=data, action_labels=ACTION_LABELS
         )
@@ -325,7 +406,14 @@ def change_status(case_id: int):  # type: ignore[no-untyped-def]
         )
     except WorkflowError as error:
         return _failed(case, error, key, fields_shown)
-    flash(_with_ticks(f"Case {case.id} is now: {STATUS_LABELS[case.status].lower()}.", ticks))
+    flash(
+        _with_ticks(
+            in_page_language(
+                N_("Case %(id)s is now: %(status)s."), id=case.id, status=status_label(case.status)
+            ),
+            ticks,
+        )
+    )
     return _back(case)
 
 
@@ -340,7 +428,7 @@ def update_guide(case_id: int):  # type: ignore[no-untyped-def]
         changed = _save_ticks(user, case)
     except WorkflowError as error:
         return _failed(case, error, "guide")
-    flash(f"Checklist saved ({changed} change{'s' if changed != 1 else ''}).")
+    flash(_ticks_saved(changed))
     return _back(case)
 
 
@@ -350,10 +438,7 @@ def _body(name: str) -> str:
     try:
         return BodySchema().load({"body": raw})["body"]  # type: ignore[no-any-return]
     except ValidationError as error:
-        messages = error.messages if isinstance(error.messages, dict) else {}
-        raise WorkflowError(
-            " ".join(map(str, messages.get("body", ["Write something first."]))), "body"
-        ) from None
+        raise _refusal(error, "body", raw) from None
 
 
 @bp.post("/cases/<int:case_id>/messages")
@@ -376,9 +461,14 @@ def send_message(case_id: int):  # type: ignore[no-untyped-def]
         )
     except WorkflowError as error:
         return _failed(case, error, "message", ("mark_in_conversation",))
-    text = "Message sent. The reporter reads it with their receipt code."
-    if feedback:
-        text += " It counts as feedback: the feedback deadline is met."
+    text = (
+        _(
+            "Message sent. The reporter reads it with their receipt code. It counts as "
+            "feedback: the feedback deadline is met."
+        )
+        if feedback
+        else _("Message sent. The reporter reads it with their receipt code.")
+    )
     flash(_with_ticks(text, ticks))
     return _back(case)
 
@@ -396,7 +486,7 @@ def add_note(case_id: int):  # type: ignore[no-untyped-def]
         service.add_note(user, case, _body("note_body"))
     except WorkflowError as error:
         return _failed(case, error, "note")
-    flash(_with_ticks("Note added.", ticks))
+    flash(_with_ticks(_("Note added."), ticks))
     return _back(case)
 
 
@@ -408,7 +498,7 @@ def reassign(case_id: int):  # type: ignore[no-untyped-def]
     raw = request.form.get("assignee", "")
     try:
         if not raw.isdigit():
-            raise WorkflowError("Choose who should take the case.", "assignee")
+            raise WorkflowError(N_("Choose who should take the case."), "assignee")
         assignee = service.reassign(
             user, case, int(raw), override_reason=request.form.get("override_reason", "")
         )
@@ -416,7 +506,13 @@ def reassign(case_id: int):  # type: ignore[no-untyped-def]
         if error.field == "reason":  # named apart from the deadline extension's reason here
             error = WorkflowError(error.message, "override_reason")
         return _failed(case, error, "assignee", ("assignee", "override_reason"))
-    flash(f"Case {case.id} is now assigned to {assignee.name or assignee.email}.")
+    flash(
+        _(
+            "Case %(id)s is now assigned to %(name)s.",
+            id=case.id,
+            name=assignee.name or assignee.email,
+        )
+    )
     if not service.can_view(user, case):
         return redirect(url_for("cases.queue"))
     return _back(case)
@@ -432,16 +528,17 @@ def extend_feedback(case_id: int):  # type: ignore[no-untyped-def]
             {name: request.form.get(name, "") for name in ("until", "reason")}
         )
     except ValidationError as error:
-        messages = error.messages if isinstance(error.messages, dict) else {}
-        field_name = next(iter(messages), "until")
-        text = " ".join(map(str, messages.get(field_name) or ["Check this field."]))
-        return _failed(case, WorkflowError(text, field_name), "extend", ("until", "reason"))
+        reason = request.form.get("reason", "")
+        return _failed(case, _refusal(error, "until", reason), "extend", ("until", "reason"))
     try:
         service.extend_feedback(user, case, data["until"], data["reason"])
     except WorkflowError as error:
         return _failed(case, error, "extend", ("until", "reason"))
     flash(
-        f"Feedback is now due by {display.when(case.feedback_due_at)}. The reason is in the notes."
+        _(
+            "Feedback is now due by %(time)s. The reason is in the notes.",
+            time=display.when(case.feedback_due_at),
+        )
     )
     return _back(case)
 
@@ -455,7 +552,13 @@ def undo_withdrawal(case_id: int):  # type: ignore[no-untyped-def]
         status = service.undo_withdrawal(user, case)
     except WorkflowError as error:
         return _failed(case, error, "status")
-    flash(f"The withdrawal is undone: case {case.id} is {STATUS_LABELS[status].lower()} again.")
+    flash(
+        in_page_language(
+            N_("The withdrawal is undone: case %(id)s is %(status)s again."),
+            id=case.id,
+            status=status_label(status),
+        )
+    )
     return _back(case)
 
 
@@ -475,22 +578,25 @@ def availability():  # type: ignore[no-untyped-def]
         try:
             data = AvailabilitySchema().load({"away_until": raw})
         except ValidationError:
-            errors["away_until"] = ["Enter a date like 2025-06-30, or clear it."]
+            errors["away_until"] = [_("Enter a date like 2025-06-30, or clear it.")]
         else:
             away = data["away_until"]
             if away is not None and away < utcnow().date():
-                errors["away_until"] = ["Choose today or a later date, or clear it."]
+                errors["away_until"] = [_("Choose today or a later date, or clear it.")]
             else:
                 try:
                     update_profile(user, away_until=away)
                 except PeopleError as error:
-                    errors["away_until"] = [str(error)]
+                    errors["away_until"] = [_(str(error))]
                 else:
                     db.session.commit()
                     flash(
-                        f"You are marked away until {away.isoformat()}: no new cases until then."
+                        _(
+                            "You are marked away until %(date)s: no new cases until then.",
+                            date=display.day(away),
+                        )
                         if away
-                        else "You are marked available for new cases."
+                        else _("You are marked available for new cases.")
                     )
                     return redirect(url_for("cases.availability"))
     return (

@@ -34,6 +34,7 @@ __all__ = [
 from service.db.rollups import (  # noqa: E402
     AcknowledgementRollup,
     PublishedAction,
+    ReleasedCells,
     ReleasedMonth,
     ResolutionRollup,
     RiskRollup,
@@ -42,6 +43,7 @@ from service.db.rollups import (  # noqa: E402
 __all__ += [
     "AcknowledgementRollup",
     "PublishedAction",
+    "ReleasedCells",
     "ReleasedMonth",
     "ResolutionRollup",
     "RiskRollup",

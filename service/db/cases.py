@@ -53,8 +53,11 @@ class Case(Base):
     routing_round: Mapped[int] = mapped_column(default=0)
     guide_id: Mapped[str | None] = mapped_column(String(64))
     guide_version: Mapped[str | None] = mapped_column(String(64))
+    # The language of the guide version above ("de"); NULL on cases from before, read as English.
+    guide_language: Mapped[str | None] = mapped_column(String(8))
 
-    opened_at: Mapped[datetime] = mapped_column(DateTime)  # to the hour, see base.to_hour
+    # To the hour, see base.to_hour; indexed for the analytics headline (cases of a period).
+    opened_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     ack_due_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     feedback_due_at: Mapped[datetime] = mapped_column(DateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime)  # to the hour when routed

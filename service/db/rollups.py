@@ -85,6 +85,21 @@ class ReleasedMonth(Base):
     stamp: Mapped[int] = mapped_column(BigInteger)
 
 
+class ReleasedCells(Base):
+    """Which figures of a released month may be shown (analytics/anonymity.py), worked out
+    once and stored, so requests read the release instead of solving it again (seconds a
+    month). Keyed by the month and its `layout`: a digest of everything the release depends
+    on (the month's frozen stamp, the shape of the org tree, k and the rule's version), so an
+    org import or a new k simply asks for a new row. `shown` is an .npz file of booleans."""
+
+    __tablename__ = "analytics_released_cells"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    layout: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shown: Mapped[bytes] = mapped_column(LargeBinary)
+    computed_at: Mapped[datetime] = mapped_column(DateTime)  # to the hour
+
+
 class PublishedAction(Base):
     """An action leadership took on a theme staff raised, for the public "You said, we did"
     page. Written by a lead or admin; shown only once published. Never holds report text."""

@@ -5,6 +5,10 @@ Load once at start-up with `load_guides(GUIDES_DIR)` (raises GuideError); then
 on the case and check ticked keys against `step_keys()`. `check_guides(directory)` returns
 every problem as a line (empty means OK) for CI and `defuse rules test`. Inside the app,
 `get_guides()` returns the library for DEFUSE_GUIDES_DIR, loaded once per app.
+
+Translations live in `guides/<lang>/` and mirror the English files key for key;
+`library.language_for(report_language, leader_languages)` picks the language a leader gets,
+`library.for_case(category, level, language)` the guide in it (record its `language` too).
 """
 
 from service.guides.app import get_guides

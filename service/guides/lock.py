@@ -3,6 +3,8 @@
 Cases record the guide version the Trust Leader worked from ("bullying@3"). That record only
 means something if version 3 always has the same content, so `guides/versions.lock.json` keeps a
 digest of each file's content per version, and `check_guides` fails when they drift apart.
+One lock covers every language: English files are listed by stem ("bullying"), translations
+by folder and stem ("de/bullying"), each with its own version.
 
 Workflow after editing a guide: bump its `version`, then run
     python -m service.guides --update-lock

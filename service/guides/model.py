@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -57,6 +57,7 @@ class ResolvedGuide:
 
     guide_id: str
     version: str  # "bullying@3+common@1": record this on the case
+    language: str  # "en", "de", ...: the version is that language's; record it too
     category: str
     level: str
     title: str
@@ -79,20 +80,37 @@ class ResolvedGuide:
 
 @dataclass(frozen=True)
 class GuideLibrary:
-    """All guides, resolved in advance for every category and level."""
+    """All guides, resolved in advance for every language, category and level."""
 
     version: str  # content hash of every guide file, changes whenever any content does
-    guide_versions: Mapping[str, str]  # category -> "bullying@3+common@1"
-    _resolved: Mapping[tuple[str, str], ResolvedGuide]
+    guide_versions: Mapping[str, str]  # category -> "bullying@3+common@1", in English
+    versions_by_language: Mapping[str, Mapping[str, str]]  # language -> category -> version
+    _resolved: Mapping[tuple[str, str, str], ResolvedGuide]
 
     @property
     def categories(self) -> tuple[str, ...]:
         return tuple(category for category in CATEGORIES if category in self.guide_versions)
 
-    def for_case(self, category: str, level: str) -> ResolvedGuide:
-        """The guide for a case. Raises ValueError for a category or level outside the vocab."""
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """English first, then the translations shipped."""
+        return tuple(self.versions_by_language)
+
+    def language_for(self, report_language: str | None, leader_languages: Sequence[str]) -> str:
+        """Which language a leader gets a case's guide in: the report's, if the leader speaks it
+        and a guide exists in it; else the first of the leader's languages with a guide; else
+        English (also when there is no leader yet)."""
+        if report_language in leader_languages and report_language in self.versions_by_language:
+            return report_language
+        return next((lang for lang in leader_languages if lang in self.versions_by_language), "en")
+
+    def for_case(self, category: str, level: str, language: str = "en") -> ResolvedGuide:
+        """The guide for a case. Raises ValueError for a category or level outside the vocab,
+        or a language no guide is shipped in."""
         if category not in CATEGORIES:
             raise ValueError(f"unknown concern category {category!r}")
         if level not in LEVELS:
             raise ValueError(f"unknown risk level {level!r}")
-        return self._resolved[(category, level)]
+        if language not in self.versions_by_language:
+            raise ValueError(f"no guides in language {language!r}")
+        return self._resolved[(language, category, level)]

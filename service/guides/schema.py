@@ -12,15 +12,34 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.i18n import N_
 from service.vocab import CATEGORIES
 
 # The four behaviours of compassionate leadership (Michael West), in conversation order.
 BEHAVIOURS: tuple[str, ...] = ("attending", "understanding", "empathising", "helping")
+# English and marked for the catalogue; the case page translates them where shown.
 BEHAVIOUR_LABELS: dict[str, str] = {
-    "attending": "Attending",
-    "understanding": "Understanding",
-    "empathising": "Empathising",
-    "helping": "Helping",
+    "attending": N_("Attending"),
+    "understanding": N_("Understanding"),
+    "empathising": N_("Empathising"),
+    "helping": N_("Helping"),
+}
+# The same names in each language guides are translated into (guides/<lang>/); a translation
+# folder needs its entry here, because section names come from the methodology, not the files.
+BEHAVIOUR_LABELS_BY_LANGUAGE: dict[str, dict[str, str]] = {
+    "en": BEHAVIOUR_LABELS,
+    "de": {
+        "attending": "Zuwenden",
+        "understanding": "Verstehen",
+        "empathising": "Mitfühlen",
+        "helping": "Helfen",
+    },
+    "fr": {
+        "attending": "Être attentif",
+        "understanding": "Comprendre",
+        "empathising": "Faire preuve d'empathie",
+        "helping": "Aider",
+    },
 }
 
 # Levels that may carry extra steps; "low" is the base guide itself.

@@ -6,7 +6,7 @@ Both the web form and POST /api/v1/reports come through `submit_report`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
@@ -16,11 +16,13 @@ from service.audit import record
 from service.db import Case, Message, OrgUnit, Report, to_day, to_hour, utcnow
 from service.engine.language import choose_language
 from service.extensions import db
+from service.i18n import N_
 from service.intake import once
 from service.notify import notify_case_activity, page_leads
 from service.privacy import get_scrubber, purpose_key
 from service.privacy.receipts import hash_receipt, new_receipt_code, normalise_receipt
-from service.schemas.reports import UNKNOWN_ORG_UNIT
+from service.schemas.messages import Phrase
+from service.schemas.reports import UNKNOWN_ORG_UNIT, field_label
 from service.scoring import score_new_report
 from service.tasks.relay import new_case_entry, relay_outbox_soon
 
@@ -33,7 +35,11 @@ CRISIS_TAG = "signpost.crisis"
 
 class UnknownOrgUnit(ValueError):
     """The report names no unit a reporter may choose: none has that id, or it is retired.
-    The message is for the `org_unit` field."""
+    The message (a schemas.messages.Phrase, `message`) is for the `org_unit` field."""
+
+    @property
+    def message(self) -> Phrase:
+        return self.args[0]
 
 
 def check_org_unit(org_unit_id: int) -> None:
@@ -44,7 +50,10 @@ def check_org_unit(org_unit_id: int) -> None:
     if unit.retired:
         # Its history stays in the analytics; new reports go to the unit that replaced it.
         raise UnknownOrgUnit(
-            "Where it is happening: this org unit has been retired; choose another from the list."
+            Phrase.gettext(
+                "%(field)s: this org unit has been retired; choose another from the list.",
+                field=field_label("org_unit"),
+            )
         )
 
 
@@ -55,6 +64,7 @@ class Submission:
     report_id: int
     case_id: int
     receipt: str  # shown to the reporter once, never stored in clear
+    submitted_on: date | None = None  # the day, as stored: the receipt page shows it
     crisis: bool = False  # show crisis-support signposting
     replayed: bool = False  # the same submission key filed this report before
 
@@ -114,6 +124,7 @@ def _earlier_report(submission_key: str, key_payload: Any) -> Submission | None:
         report_id=filed.result_id,
         case_id=case.id,
         receipt=filed.receipt or "",
+        submitted_on=case.report.submitted_on,
         crisis=needs_crisis_support(case.report),
         replayed=True,
     )
@@ -178,7 +189,13 @@ def _file_report(data: dict[str, Any], submission_key: str | None, key_payload: 
     from service.analytics.rollups import count_new_report
 
     count_new_report(report)
-    submission = Submission(report_id=report.id, case_id=case.id, receipt=code, crisis=crisis)
+    submission = Submission(
+        report_id=report.id,
+        case_id=case.id,
+        receipt=code,
+        submitted_on=report.submitted_on,
+        crisis=crisis,
+    )
     db.session.commit()
 
     if relay_now:
@@ -261,23 +278,28 @@ def _earlier_reply(scope: str, submission_key: str, key_payload: Any) -> Reply |
     return Reply(message, replayed=True) if message is not None else None
 
 
+#: The status as the reporter reads it (the API's `status_label`, in English; the status page
+#: words it in the page's language).
 STATUS_LABELS = {
-    "new": "Received: waiting for a Trust Leader",
-    "acknowledged": "A Trust Leader has read your report",
-    "in_conversation": "In conversation with a Trust Leader",
-    "resolved_informally": "Resolved informally",
-    "referred_formal": "Referred to a formal process",
-    "withdrawn": "Withdrawn",
-    "closed": "Closed",
+    "new": N_("Received: waiting for a Trust Leader"),
+    "acknowledged": N_("A Trust Leader has read your report"),
+    "in_conversation": N_("In conversation with a Trust Leader"),
+    "resolved_informally": N_("Resolved informally"),
+    "referred_formal": N_("Referred to a formal process"),
+    "withdrawn": N_("Withdrawn"),
+    "closed": N_("Closed"),
 }
 
 
 def reporter_status(case: Case) -> dict[str, Any]:
     report = case.report
     removed = report.text_removed_on is not None
+    label = Phrase.gettext(STATUS_LABELS[case.status])
+    if removed:
+        label = Phrase.gettext("%(status)s (details removed)", status=label)
     return {
         "status": case.status,
-        "status_label": STATUS_LABELS[case.status] + (" (details removed)" if removed else ""),
+        "status_label": label,
         "submitted_on": report.submitted_on,
         "text_removed": removed,
     }

@@ -8,6 +8,7 @@ preview; only the scrubbed text is ever stored.
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -20,6 +21,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
@@ -27,11 +30,15 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
 from service import errors as error_pages
+from service.config import DEFAULT_CRISIS_MESSAGE
 from service.db import OrgUnit
 from service.extensions import db
+from service.i18n import N_
 from service.intake import service
+from service.labels import label
 from service.limits import receipt_lookup, receipt_lookup_on_post, report_submission
 from service.org import active_units
+from service.schemas.messages import Phrase, translated
 from service.schemas.reports import TEXT_MAX, TEXT_MIN, ReportCreateSchema, ReporterReplySchema
 from service.vocab import (
     ANSWER_FIELDS,
@@ -52,40 +59,19 @@ FIELD_ORDER = (
     "text",
     "contact",
 )
-LABELS = {
-    "categories": {
-        "harassment": "Harassment (including sexual harassment)",
-        "bullying": "Bullying or intimidation",
-        "discrimination": "Discrimination or unfair treatment",
-        "retaliation": "Being punished for speaking up",
-        "workload": "Workload or hours",
-        "interpersonal": "Difficult relationship with a colleague",
-        "management": "How I am being managed",
-        "pay": "Pay or benefits",
-        "safety": "Safety, threats or violence",
-        "other": "Something else",
-    },
-    "durations": {
-        "days": "A few days",
-        "weeks": "Some weeks",
-        "months": "Months",
-        "years": "A year or more",
-    },
-    "outcomes": {
-        "be_heard": "Just to be heard",
-        "conversation": "A conversation about it",
-        "mediation": "Help to resolve it together (mediation)",
-        "formal_action": "Formal action",
-    },
-    # As the form asks: the preview repeats the answer the reporter chose, in the same words.
-    "urgencies": {"normal": "It can wait a few days", "urgent": "It is urgent"},
-}
 
 
-@bp.app_template_filter("role_label")
-def role_label(value: str) -> str:
-    """A 'raised with' or 'involved' answer as the form shows it."""
-    return "HR" if value == "hr" else value[:1].upper() + value[1:]
+@bp.app_template_filter("people")
+def people(codes: list[str]) -> str:
+    """'raised with' or 'involved' answers, as the form offered them, in the page's language,
+    joined with commas: a list of ticked boxes, not a sentence."""
+    return ", ".join(label("person", code) for code in codes)
+
+
+@bp.app_template_filter("translated")
+def translated_filter(message: Any) -> str:
+    """A schemas.messages.Phrase (a validation message, a status) in the page's language."""
+    return translated(message)
 
 
 def form_to_payload(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -128,7 +114,6 @@ def _render_form(
         involved_roles=INVOLVED_ROLES,
         outcomes=DESIRED_OUTCOMES,
         languages=LANGUAGES,
-        labels=LABELS,
         text_min=TEXT_MIN,
         text_max=TEXT_MAX,
     ), status
@@ -142,21 +127,22 @@ def _validate(form: MultiDict[str, str]) -> tuple[dict[str, Any] | None, dict[st
     try:
         service.check_org_unit(data["org_unit"])
     except service.UnknownOrgUnit as error:
-        return None, {"org_unit": [str(error)]}
+        return None, {"org_unit": [translated(error.message)]}
     return data, {}
 
 
 def _messages(messages: Any) -> dict[str, Any]:
-    """Field -> first message, with list-item errors folded onto their field."""
+    """Field -> its messages in the page's language, with list-item errors folded onto their
+    field."""
     if not isinstance(messages, dict):
-        return {"_form": [str(messages)]}
+        return {"_form": [translated(messages)]}
     flat: dict[str, Any] = {}
     for field, value in messages.items():
         if isinstance(value, dict):
             value = [
                 m for msgs in value.values() for m in (msgs if isinstance(msgs, list) else [msgs])
             ]
-        flat[field] = value
+        flat[field] = [translated(m) for m in (value if isinstance(value, list) else [value])]
     return flat
 
 
@@ -165,14 +151,45 @@ def highlight(result) -> Markup:  # type: ignore[no-untyped-def]
     parts: list[str] = []
     cursor = 0
     for start, end, kind in sorted(result.spans):
+        title = _("Removed: %(what)s", what=removed_kind(kind, 1))
         parts.append(str(escape(result.text[cursor:start])))
         parts.append(
-            f'<mark class="redacted" title="removed: {escape(kind)}">'
+            f'<mark class="redacted" title="{escape(title)}">'
             f"{escape(result.text[start:end])}</mark>"
         )
         cursor = end
     parts.append(str(escape(result.text[cursor:])))
     return Markup("".join(parts))  # noqa: S704 - every piece above is escaped
+
+
+def removed_kind(kind: str, n: int) -> str:
+    """'2 names', '1 phone number': what the scrubber took out, in the page's language."""
+    if kind == "name":
+        words = Phrase.ngettext("%(num)s name", "%(num)s names", n)
+    elif kind == "email":
+        words = Phrase.ngettext("%(num)s email address", "%(num)s email addresses", n)
+    elif kind == "phone":
+        words = Phrase.ngettext("%(num)s phone number", "%(num)s phone numbers", n)
+    elif kind == "url":
+        words = Phrase.ngettext("%(num)s web address", "%(num)s web addresses", n)
+    elif kind == "staff id":
+        words = Phrase.ngettext("%(num)s staff ID", "%(num)s staff IDs", n)
+    else:  # a kind added to the scrubber without words here yet
+        return f"{format_decimal(n)} × {kind}"
+    return translated(words)
+
+
+def removed_summary(counts: dict[str, int]) -> Markup:
+    """The preview's one sentence on what was removed, with a sample of the marking."""
+    if not counts:
+        return escape(_("Nothing needed to be removed."))
+    what = ", ".join(removed_kind(kind, n) for kind, n in counts.items())
+    marked = Markup('<mark class="redacted">%s</mark>') % _("marked")
+    # The catalogue's words are ours (trusted); the values are escaped by Markup's %.
+    return Markup(_("We removed %(what)s: they are %(marked)s below.")) % {  # noqa: S704
+        "what": what,
+        "marked": marked,
+    }
 
 
 @bp.get("/")
@@ -200,8 +217,7 @@ def preview():  # type: ignore[no-untyped-def]
         data=data,
         unit=unit,
         scrubbed=highlight(scrubbed),
-        counts=scrubbed.counts,
-        labels=LABELS,
+        removed=removed_summary(scrubbed.counts),
         submission_token=new_submission_token(),
         # Typed a way to be reached but did not tick the box: it will not be kept; say so.
         contact_dropped=bool((request.form.get("contact") or "").strip())
@@ -214,6 +230,10 @@ def preview():  # type: ignore[no-untyped-def]
 #: session for the one page view that shows it, and is gone after.
 RECEIPT_ONCE = "receipt_once"
 THREAD_ONCE = "thread_once"
+REPLY_NOTICES = {
+    "sent": N_("Your message was sent."),
+    "already_sent": N_("This message was already sent."),
+}
 
 
 def new_submission_token() -> str:
@@ -236,6 +256,7 @@ def submit():  # type: ignore[no-untyped-def]
     submission = service.submit_report(data, submission_key=_form_token())
     session[RECEIPT_ONCE] = {
         "code": submission.receipt,
+        "sent_on": submission.submitted_on.isoformat() if submission.submitted_on else None,
         "crisis": submission.crisis,
         "again": submission.replayed,
     }
@@ -249,12 +270,14 @@ def receipt():  # type: ignore[no-untyped-def]
     if not isinstance(shown, dict):
         # Reloaded, or opened later: the code was shown once and is not kept.
         return render_template("intake/receipt.html", receipt=None, crisis=False, again=False)
+    sent_on = shown.get("sent_on")
     return render_template(
         "intake/receipt.html",
         receipt=shown.get("code") or None,
+        sent_on=date.fromisoformat(sent_on) if isinstance(sent_on, str) else None,
         crisis=bool(shown.get("crisis")),
         again=bool(shown.get("again")),
-        crisis_message=current_app.config["DEFUSE"].crisis_message,
+        crisis_message=crisis_message(),
     )
 
 
@@ -290,8 +313,15 @@ def _render_status(
         notice=notice,
         text_max=TEXT_MAX,
         crisis=service.needs_crisis_support(case.report),
-        crisis_message=current_app.config["DEFUSE"].crisis_message,
+        crisis_message=crisis_message(),
     ), status
+
+
+def crisis_message() -> str:
+    """Where to get help at once: the organisation's own words if it set them
+    (DEFUSE_CRISIS_MESSAGE, shown as written), else ours in the page's language."""
+    configured = current_app.config["DEFUSE"].crisis_message
+    return _(DEFAULT_CRISIS_MESSAGE) if configured == DEFAULT_CRISIS_MESSAGE else configured
 
 
 def _reply_case_and_body(code: str):  # type: ignore[no-untyped-def]
@@ -301,7 +331,7 @@ def _reply_case_and_body(code: str):  # type: ignore[no-untyped-def]
         return None, None, (render_template("intake/follow_up.html", not_found=True), 404)
     draft = request.form.get("body") or ""
     if case.report.text_removed_on is not None or case.status == "closed":
-        error = {"body": ["This case is closed."]}
+        error = {"body": [_("This case is closed.")]}
         return case, None, _render_status(case, code, error, status=409)
     try:
         body = ReporterReplySchema().load({"body": draft.strip()})
@@ -325,7 +355,7 @@ def reply_preview():  # type: ignore[no-untyped-def]
         receipt=code,
         body=body,
         scrubbed=highlight(scrubbed),
-        counts=scrubbed.counts,
+        removed=removed_summary(scrubbed.counts),
         submission_token=new_submission_token(),
     )
 
@@ -340,7 +370,8 @@ def reply():  # type: ignore[no-untyped-def]
     sent = service.add_reporter_message(case, body, submission_key=_form_token())
     session[THREAD_ONCE] = {
         "code": code,
-        "notice": "This message was already sent." if sent.replayed else "Your message was sent.",
+        # Worded when shown, in the page's language then.
+        "notice": "already_sent" if sent.replayed else "sent",
     }
     return redirect(url_for("intake.thread"), code=303)
 
@@ -352,19 +383,20 @@ def thread():  # type: ignore[no-untyped-def]
     shown = session.pop(THREAD_ONCE, None)
     case = service.find_case_by_receipt(shown.get("code", "")) if isinstance(shown, dict) else None
     if case is None:
-        flash("To keep your report private, enter your receipt code again to see it.")
+        flash(_("To keep your report private, enter your receipt code again to see it."))
         return redirect(url_for("intake.follow_up"), code=303)
-    return _render_status(case, shown["code"], notice=shown.get("notice"))
+    notice = REPLY_NOTICES.get(shown.get("notice") or "")
+    return _render_status(case, shown["code"], notice=_(notice) if notice else None)
 
 
 # When sending fails (too many reports from one connection, a form open too long, the database
 # away), the reporter's words must not be lost: the page that says so holds them again, from
 # the request itself, with a button that sends them again. Nothing is stored meanwhile.
 KEEPS_WORDS = {
-    "intake.preview": ("text", "Your account", "Preview my report"),
-    "intake.submit": ("text", "Your account", "Send report"),
-    "intake.reply_preview": ("body", "Your message", "Preview message"),
-    "intake.reply": ("body", "Your message", "Send message"),
+    "intake.preview": ("text", N_("Your account"), N_("Preview my report")),
+    "intake.submit": ("text", N_("Your account"), N_("Send report")),
+    "intake.reply_preview": ("body", N_("Your message"), N_("Preview message")),
+    "intake.reply": ("body", N_("Your message"), N_("Send message")),
 }
 
 
@@ -376,8 +408,8 @@ def _words_kept(heading: str, reason: str, status: int, headers=None):  # type: 
         reason=reason,
         values=request.form,
         text_field=text_field,
-        text_label=text_label,
-        retry_label=retry_label,
+        text_label=_(text_label),
+        retry_label=_(retry_label),
         retry_url=request.path,
     )
     return page, status, headers or {}
@@ -389,9 +421,11 @@ def _rate_limited(error):  # type: ignore[no-untyped-def]
         return error_pages.handle_http_exception(error)
     retry_after = {k: v for k, v in error.get_headers() if k.lower() == "retry-after"}
     return _words_kept(
-        "Not sent yet: please wait a while",
-        "Too many reports or messages have come from this connection recently, so this one was "
-        "not sent. Please try again later, or from another connection.",
+        _("Not sent yet: please wait a while"),
+        _(
+            "Too many reports or messages have come from this connection recently, so this one "
+            "was not sent. Please try again later, or from another connection."
+        ),
         429,
         retry_after,
     )
@@ -402,9 +436,11 @@ def _form_expired(error):  # type: ignore[no-untyped-def]
     if request.endpoint not in KEEPS_WORDS:
         return error_pages.handle_csrf_error(error)
     return _words_kept(
-        "Not sent yet: the page was open a long time",
-        "For your security the form expires after a while. Check your words below and send "
-        "them again.",
+        _("Not sent yet: the page was open a long time"),
+        _(
+            "For your security the form expires after a while. Check your words below and send "
+            "them again."
+        ),
         400,
     )
 
@@ -415,8 +451,8 @@ def _database_failed(error):  # type: ignore[no-untyped-def]
         return error_pages.handle_database_error(error)
     error_pages.rollback()
     return _words_kept(
-        "Not sent yet: the service is busy",
-        "The service could not store this just now. Please try again in a minute.",
+        _("Not sent yet: the service is busy"),
+        _("The service could not store this just now. Please try again in a minute."),
         503,
         {"Retry-After": "30"},
     )

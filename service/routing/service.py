@@ -142,11 +142,11 @@ def route_case(case_id: int, routing_round: int) -> str:
     )
     # Routing follows a submission automatically: its times go to the hour like the case's.
     now = to_hour(utcnow())
-    _attach_guide(case)
     if chosen is None:
         reasons = exclusion_counts(route, candidates, tree, today)
         case.assignee_id = None
         case.routing_state = "unassigned"
+        attach_guide(case, None)
         record(
             "case.unassigned",
             case_id=case.id,
@@ -167,6 +167,7 @@ def route_case(case_id: int, routing_round: int) -> str:
         case.assigned_at = now
         case.needs_language = report.language if fallback else None
         assignee.last_assigned_at = now
+        attach_guide(case, assignee)
         record(
             "case.assigned",
             case_id=case.id,
@@ -195,12 +196,18 @@ def route_case(case_id: int, routing_round: int) -> str:
     return outcome
 
 
-def _attach_guide(case: Case) -> None:
+def attach_guide(case: Case, assignee: User | None) -> None:
+    """Record the guide the case is worked from: its id, and the version in the language chosen
+    for the assignee (the report's if they speak it, else theirs, else English). Raises like
+    `get_guides` when the guide library cannot be loaded."""
     from service.guides.app import get_guides
 
-    guide = get_guides().for_case(case.report.category, case.report.risk_level)
+    library = get_guides()
+    language = library.language_for(case.report.language, assignee.languages if assignee else ())
+    guide = library.for_case(case.report.category, case.report.risk_level, language)
     case.guide_id = guide.guide_id
     case.guide_version = guide.version
+    case.guide_language = guide.language
 
 
 def request_reroute(case: Case, reason: str) -> None:

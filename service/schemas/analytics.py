@@ -181,9 +181,39 @@ class RiskTableSchema(Schema):
     )
 
 
+class SummaryChangeSchema(ChangeSchema):
+    median_hours_to_acknowledge = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "Difference of the buckets."}
+    )
+
+
 class SummaryPeriodSchema(MeasuresSchema):
     period = fields.Nested(PeriodSchema, required=True)
-    change = fields.Nested(ChangeSchema, required=True)
+    change = fields.Nested(SummaryChangeSchema, required=True)
+
+
+class HeadlineSchema(Schema):
+    """The latest period of the range against the one before. Report figures are released
+    figures; case figures are read live and shown only where the period's reports are and
+    they rest on at least k cases. Every `*_change` is null unless both periods show it."""
+
+    period = fields.Nested(PeriodSchema, required=True, allow_none=True)
+    reports = fields.Integer(allow_none=True)
+    reports_change = fields.Integer(allow_none=True)
+    high_or_critical_share = fields.Float(allow_none=True)
+    high_or_critical_share_change = fields.Float(allow_none=True)
+    median_hours_to_acknowledge = fields.Integer(allow_none=True)
+    median_hours_to_acknowledge_change = fields.Integer(allow_none=True)
+    median_days_to_feedback = fields.Float(
+        allow_none=True,
+        metadata={"description": "Whole days from opening to first feedback, cases opened then."},
+    )
+    median_days_to_feedback_change = fields.Float(allow_none=True)
+    overdue_cases = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Cases opened in the period, open and past a deadline now."},
+    )
+    overdue_cases_change = fields.Integer(allow_none=True)
 
 
 class SummaryCategorySchema(MeasuresSchema):
@@ -201,6 +231,7 @@ class SummarySchema(Schema):
     )
     periods = fields.List(fields.Nested(SummaryPeriodSchema), required=True)
     categories = fields.List(fields.Nested(SummaryCategorySchema), required=True)
+    headline = fields.Nested(HeadlineSchema, required=True)
 
 
 class HotspotSchema(Schema):

@@ -123,6 +123,14 @@ class CaseSchema(Schema):
     unread_messages = fields.Integer()
     guide_id = fields.String(allow_none=True)
     guide_version = fields.String(allow_none=True)
+    guide_language = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The language of the guide version the case is worked from "
+            "(en, de, fr...): the report's if the assignee speaks it and a guide exists in it, "
+            "else the assignee's first language with a guide, else en. Null before routing."
+        },
+    )
     report = fields.Nested(ReportFieldsSchema)
     contact = fields.String(
         allow_none=True,
@@ -152,6 +160,7 @@ class CaseSchema(Schema):
         "unread_messages",
         "guide_id",
         "guide_version",
+        "guide_language",
     )
     VIEWS: dict[str, tuple[str, ...]] = {
         "assignee": (*SUMMARY, "report", "contact"),
@@ -340,6 +349,9 @@ class GuideProgressSchema(Schema):
     available = fields.Boolean(required=True)
     guide_id = fields.String(allow_none=True)
     version = fields.String(allow_none=True)
+    language = fields.String(
+        allow_none=True, metadata={"description": "The language the guide is shown in."}
+    )
     title = fields.String(allow_none=True)
     steps = fields.List(fields.Nested(GuideStepSchema), required=True)
     ticked = fields.Integer(required=True)

@@ -17,8 +17,11 @@ from marshmallow import ValidationError, fields, validate
 
 from service.db.base import MAX_ID
 from service.input_guard import UNSTORABLE_MESSAGE, has_visible_text, unstorable
+from service.schemas.messages import Phrase
 
-INVISIBLE_MESSAGE = "Must contain visible text, not only spaces or invisible characters."
+INVISIBLE_MESSAGE = Phrase.gettext(
+    "Must contain visible text, not only spaces or invisible characters."
+)
 
 
 class Text(fields.String):

@@ -7,7 +7,9 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from service.i18n import N_
 from service.schemas.fields import Id, Text
+from service.schemas.messages import Phrase
 from service.vocab import (
     CATEGORIES,
     DESIRED_OUTCOMES,
@@ -20,49 +22,57 @@ from service.vocab import (
 
 TEXT_MIN, TEXT_MAX = 20, 5000
 CONTACT_MAX = 200
-UNKNOWN_ORG_UNIT = "Where it is happening: unknown org unit."
 
 #: Each field's name as the form asks for it: every message starts with it, so a message read
 #: on its own (in a summary, or by an API client) says which answer it is about.
 FIELD_LABELS = {
-    "org_unit": "Where it is happening",
-    "category": "Kind of concern",
-    "text": "Your account",
-    "duration": "How long it has been going on",
-    "raised_before": "Raised before",
-    "raised_with": "Raised with",
-    "involved": "Who is involved",
-    "desired_outcome": "What you would like to happen",
-    "urgency": "Urgency",
-    "language": "Language",
-    "contact": "How to reach you",
-    "body": "Your message",
+    "org_unit": N_("Where it is happening"),
+    "category": N_("Kind of concern"),
+    "text": N_("Your account"),
+    "duration": N_("How long it has been going on"),
+    "raised_before": N_("Raised before"),
+    "raised_with": N_("Raised with"),
+    "involved": N_("Who is involved"),
+    "desired_outcome": N_("What you would like to happen"),
+    "urgency": N_("Urgency"),
+    "language": N_("Language"),
+    "contact": N_("How to reach you"),
+    "body": N_("Your message"),
 }
 REQUIRED = {
-    "org_unit": "choose the team or department.",
-    "category": "choose the kind of concern.",
-    "text": "write what is happening.",
-    "body": "write your message.",
+    "org_unit": N_("%(field)s: choose the team or department."),
+    "category": N_("%(field)s: choose the kind of concern."),
+    "text": N_("%(field)s: write what is happening."),
+    "body": N_("%(field)s: write your message."),
 }
+IS_REQUIRED = N_("%(field)s: this is required.")
+NOT_VALID = N_("%(field)s: not a valid value.")
+
+
+def field_label(name: str) -> Phrase:
+    return Phrase.gettext(FIELD_LABELS[name])
+
+
+UNKNOWN_ORG_UNIT = Phrase.gettext("%(field)s: unknown org unit.", field=field_label("org_unit"))
 
 
 def _named(name: str) -> dict[str, str]:
-    label = FIELD_LABELS[name]
-    required = f"{label}: {REQUIRED.get(name, 'this is required.')}"
-    return {
-        "required": required,
-        "null": required,
-        "invalid": f"{label}: not a valid value.",
-        "type": f"{label}: not a valid value.",
-    }
+    required = Phrase.gettext(REQUIRED.get(name, IS_REQUIRED), field=field_label(name))
+    invalid = Phrase.gettext(NOT_VALID, field=field_label(name))
+    return {"required": required, "null": required, "invalid": invalid, "type": invalid}
 
 
 def _one_of(name: str, choices: tuple[str, ...]) -> validate.OneOf:
-    return validate.OneOf(choices, error=f"{FIELD_LABELS[name]}: must be one of: {{choices}}.")
+    error = Phrase.gettext("%(field)s: must be one of: %(choices)s.", field=field_label(name))
+    return validate.OneOf(choices, error=error)
 
 
-def characters(n: int) -> str:
-    return f"{n:,} character{'' if n == 1 else 's'}"
+def _too_many(name: str) -> Phrase:
+    return Phrase.gettext("%(field)s: too many answers.", field=field_label(name))
+
+
+def characters(n: int) -> Phrase:
+    return Phrase.ngettext("%(num)s character", "%(num)s characters", n)
 
 
 class TextLength(validate.Length):
@@ -72,18 +82,29 @@ class TextLength(validate.Length):
 
     def __init__(self, name: str, minimum: int, maximum: int) -> None:
         super().__init__(min=minimum, max=maximum)
-        self.label = FIELD_LABELS[name]
+        self.label = field_label(name)
 
     def __call__(self, value: str) -> str:
         length, minimum, maximum = len(value), self.min or 0, self.max or 0
         if length > maximum:
             raise ValidationError(
-                f"{self.label} is {characters(length)}, {characters(length - maximum)} over "
-                f"the limit of {maximum:,}. Please shorten it: nothing has been cut."
+                Phrase.gettext(
+                    "%(field)s is %(length)s, %(over)s over the limit of %(maximum)s. "
+                    "Please shorten it: nothing has been cut.",
+                    field=self.label,
+                    length=characters(length),
+                    over=characters(length - maximum),
+                    maximum=maximum,
+                )
             )
         if length < minimum:
             raise ValidationError(
-                f"{self.label}: write at least {characters(minimum)} (it has {length:,})."
+                Phrase.gettext(
+                    "%(field)s: write at least %(minimum)s (it has %(length)s).",
+                    field=self.label,
+                    minimum=characters(minimum),
+                    length=length,
+                )
             )
         return value
 
@@ -125,9 +146,7 @@ class ReportCreateSchema(Schema):
             validate=_one_of("raised_with", RAISED_WITH), error_messages=_named("raised_with")
         ),
         load_default=list,
-        validate=validate.Length(
-            max=len(RAISED_WITH), error=f"{FIELD_LABELS['raised_with']}: too many answers."
-        ),
+        validate=validate.Length(max=len(RAISED_WITH), error=_too_many("raised_with")),
         error_messages=_named("raised_with"),
     )
     involved = fields.List(
@@ -135,9 +154,7 @@ class ReportCreateSchema(Schema):
             validate=_one_of("involved", INVOLVED_ROLES), error_messages=_named("involved")
         ),
         load_default=list,
-        validate=validate.Length(
-            max=len(INVOLVED_ROLES), error=f"{FIELD_LABELS['involved']}: too many answers."
-        ),
+        validate=validate.Length(max=len(INVOLVED_ROLES), error=_too_many("involved")),
         error_messages=_named("involved"),
         metadata={"description": "Roles, never names: 'my manager', 'a peer', ..."},
     )
@@ -182,8 +199,10 @@ class ReportCreateSchema(Schema):
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("raised_with") and data.get("raised_before") is False:
             raise ValidationError(
-                f"{FIELD_LABELS['raised_with']}: leave this empty if the concern was not raised "
-                "before.",
+                Phrase.gettext(
+                    "%(field)s: leave this empty if the concern was not raised before.",
+                    field=field_label("raised_with"),
+                ),
                 "raised_with",
             )
 

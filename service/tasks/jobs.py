@@ -120,3 +120,13 @@ def retention_job() -> int:
     from service.retention import purge_expired
 
     return purge_expired(dry_run=False).cases
+
+
+@job
+@scheduled(every_seconds=3600)
+def release_months_job() -> int:
+    """Work out the release of each newly complete month (and again after an org import
+    changed the tree) before anyone asks, so no request waits seconds for it."""
+    from service.analytics.query import release_recent_months
+
+    return release_recent_months()

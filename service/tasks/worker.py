@@ -55,6 +55,7 @@ SCHEDULE = tuple(
         jobs.check_deadlines_job,
         jobs.check_feedback_deadlines_job,
         jobs.retention_job,
+        jobs.release_months_job,
     )
 )
 

@@ -9,6 +9,7 @@ from service.auth import verify_password
 from service.cases import service
 from service.db import ApiToken, AuditEvent, Notification, User
 from service.extensions import db
+from service.i18n import LANGUAGE_COOKIE
 from tests.cases.support import bearer, case_for, csrf_token, post_form, signed_in
 
 ADMIN_PAGES = (
@@ -389,3 +390,39 @@ def test_jobs_page_says_when_no_worker_is_working(redis_settings, org):  # type:
         html = text(admin.get("/admin/jobs"))
         assert "No worker is working" not in html and "Queue “routing”" in html
         connection.close()
+
+
+def test_flashes_and_form_messages_in_french(admin, org):
+    admin.set_cookie(LANGUAGE_COOKIE, "fr")
+    form = {
+        "email": "camille@demo.defuse",
+        "password": "a long enough password",
+        "role": "trust_leader",
+        "org_unit_id": str(org.unit("Transport")),
+        "languages": ["en"],
+        "capacity": "3",
+    }
+    created = post_form(admin, "/admin/users/new", form)
+    assert created.status_code == 302
+    page = text(admin.get(created.headers["Location"]))
+    assert "Compte créé pour camille@demo.defuse." in page
+    assert "Account created" not in page
+    too_many = post_form(admin, "/admin/users/new", {**form, "capacity": "101"})
+    assert too_many.status_code == 422
+    assert "Doit être entre 0 et 100." in text(too_many)
+
+
+def test_the_open_cases_refusal_counts_in_the_readers_language(admin, org):
+    leader = org.staff["leader"]
+    case_for(org, leader)
+    admin.set_cookie(LANGUAGE_COOKIE, "de")
+    form = {
+        "name": "Sam",
+        "role": "hr_analyst",
+        "languages": ["en"],
+        "capacity": "8",
+        "active": "1",
+    }
+    response = post_form(admin, f"/admin/users/{leader.id}", form)
+    assert response.status_code == 422
+    assert "1 offener Fall ist diesem Konto zugewiesen" in text(response)

@@ -84,11 +84,15 @@ def test_cells_have_figures_and_change_against_the_previous_period(client, org, 
     before, month = released_months(2)
     north = org.unit("Warehouse North")
     spread(north, before, 8, level="low", score=0.2)
-    for when in (before, month):
-        # Company in the unit's line and its category line, so that neither has a small
-        # hidden remainder to protect.
-        spread(org.unit("Warehouse South"), when, 9)
-        spread(north, when, 9, category="pay")
+    # Company in the unit's line and its category line, so that neither has a small hidden
+    # remainder to protect; in the month, with high-or-critical reports and others alike, as
+    # a neighbour whose reports were all low would be told by the shares around it (see the
+    # test below).
+    spread(org.unit("Warehouse South"), before, 9)
+    spread(north, before, 9, category="pay")
+    for level in ("low", "high"):
+        spread(org.unit("Warehouse South"), month, 5, level=level)
+        spread(north, month, 5, category="pay", level=level)
     spread(north, month, 6, level="low", score=0.3)
     spread(north, month, 6, level="high", score=0.7)
     add_resolutions(north, month.start, "bullying", "resolved_informally", 6)
@@ -112,14 +116,39 @@ def test_cells_have_figures_and_change_against_the_previous_period(client, org, 
     assert cell["suppressed"] is False
     assert cell["reports"] == 12
     assert cell["mean_risk"] == 0.5
-    # The high-or-critical share of this cell (6 of 12) is withheld by the joint release
-    # rule in this layout; whether that is over-suppression is an open question (issue notes).
+    assert cell["high_or_critical_share"] == 0.5
     assert cell["resolved_cases"] == 11
     assert cell["resolved_informally_share"] == 0.55
     assert cell["referred_formal_share"] == 0.45
     assert cell["median_hours_to_acknowledge"] == 24  # 3h, 3h, 20h, 20h, 20h, 60h -> (12, 24]
     # No high-or-critical report the month before: a share of 0 is never shown, so no change.
     assert cell["change"] == {"reports": 4, "mean_risk": 0.3, "high_or_critical_share": None}
+
+
+def test_a_share_that_would_tell_a_neighbour_s_reports_were_all_low_is_withheld(client, org, hr):
+    """6 of North's 12 bullying reports are high or critical, and so are 6 of Operations' 21
+    (North's 12 and South's 9). Both shares shown would tell that none of South's 9 reports
+    is high or critical: an attribute of each of them, which a share of 0 is never shown for.
+    So North's share is withheld; its report count and mean risk stay. Give South 5 high
+    reports (of 14) and both shares are shown."""
+    other, month = released_months(2)  # both filled before either is first answered
+    north, south = org.unit("Warehouse North"), org.unit("Warehouse South")
+    for when in (other, month):
+        spread(north, when, 6, level="low", score=0.3)
+        spread(north, when, 6, level="high", score=0.7)
+        spread(south, when, 9)
+    spread(south, other, 5, level="high", score=0.7)
+    span = {"from": other.start.isoformat(), "to": month.end.isoformat()}
+    body = get(client, "risk", hr, depth=2, unit=org.unit("Operations"), category="all", **span)
+
+    cell = one(body, unit=north, period=month.label)
+    assert cell["reports"] == 12 and cell["mean_risk"] == 0.5
+    assert cell["high_or_critical_share"] is None
+    assert one(body, unit=south, period=month.label)["reports"] == 9
+    assert one(body, unit=south, period=month.label)["high_or_critical_share"] is None
+
+    assert one(body, unit=north, period=other.label)["high_or_critical_share"] == 0.5
+    assert one(body, unit=south, period=other.label)["high_or_critical_share"] == 0.36
 
 
 def test_an_only_child_with_reports_is_shown_its_empty_siblings_are_not(client, org, hr):
@@ -219,6 +248,15 @@ def test_no_text_ids_or_exact_times_leave_the_api(client, org, hr):
         "p_value",
         "q_value",
         "false_discovery_rate",
+        # The headline: aggregates of the latest period, each behind the threshold.
+        "headline",
+        "reports_change",
+        "high_or_critical_share_change",
+        "median_hours_to_acknowledge_change",
+        "median_days_to_feedback",
+        "median_days_to_feedback_change",
+        "overdue_cases",
+        "overdue_cases_change",
     }
 
     def walk(value, found):  # type: ignore[no-untyped-def]
@@ -442,6 +480,81 @@ def contains(outer, inner, org) -> bool:  # type: ignore[no-untyped-def]
 
 
 # -- summary and hotspots -------------------------------------------------------------------
+
+
+def _shown_reports(body, unit_ids, period):  # type: ignore[no-untyped-def]
+    """The shown report counts of one period for rows of these units (remainders included)."""
+    return [
+        c["reports"]
+        for c in body["cells"]
+        if c["unit"] in unit_ids and c["period"] == period and not c["suppressed"]
+    ]
+
+
+def test_a_finer_level_accounts_for_every_report_a_coarser_one_shows(client, org, hr):
+    """In the second month Warehouse South has 3 reports: withheld, and North with it (else
+    Operations minus North would give South away). Split into its warehouses, Operations'
+    23 reports of that month would vanish at level 2; its own row stays instead."""
+    first, second = released_months(2)
+    north, south = org.unit("Warehouse North"), org.unit("Warehouse South")
+    operations = org.unit("Operations")
+    spread(north, first, 20)
+    spread(south, first, 20)
+    spread(north, second, 20)
+    spread(south, second, 3)
+    spread(org.unit("Call Centre"), first, 10)
+    spread(org.unit("Call Centre"), second, 10)
+    span = {"from": first.start.isoformat(), "to": second.end.isoformat(), "category": "all"}
+    coarse = get(client, "risk", hr, depth=1, **span)
+    fine = get(client, "risk", hr, depth=2, **span)
+    assert one(coarse, unit=operations, period=second.label, remainder=False)["reports"] == 23
+    for row in coarse["units"]:
+        if row["depth"] != 1:
+            continue
+        subtree = {u.id for u in db.session.scalars(db.select(OrgUnit))}
+        subtree = {
+            unit_id
+            for unit_id in subtree
+            if unit_id == row["unit"] or _ancestor(unit_id, row["unit"])
+        }
+        for period in (first.label, second.label):
+            wanted = _shown_reports(coarse, {row["unit"]}, period)
+            if not wanted:
+                continue
+            (total,) = wanted
+            own_row = [
+                c["reports"]
+                for c in fine["cells"]
+                if c["unit"] == row["unit"] and not c["remainder"] and c["period"] == period
+            ]
+            finer = _shown_reports(fine, subtree - {row["unit"]}, period) + [
+                c["reports"]
+                for c in fine["cells"]
+                if c["unit"] == row["unit"]
+                and c["remainder"]
+                and c["period"] == period
+                and not c["suppressed"]
+            ]
+            assert own_row == [total] or sum(finer) == total, (row["name"], period)
+    # The first month is split in full: North and South, each shown.
+    assert one(fine, unit=north, period=first.label)["reports"] == 20
+    assert one(fine, unit=south, period=first.label)["reports"] == 20
+    # The second month: South withheld, North with it, Operations' own row shows the 23.
+    assert one(fine, unit=south, period=second.label)["suppressed"] is True
+    assert one(fine, unit=north, period=second.label)["suppressed"] is True
+    row = one(fine, unit=operations, period=second.label, remainder=False)
+    assert row["reports"] == 23
+    names = [u["name"] for u in fine["units"]]
+    assert names.index("Operations") < names.index("Warehouse North")
+
+
+def _ancestor(unit_id: int, ancestor_id: int) -> bool:
+    unit = db.session.get(OrgUnit, unit_id)
+    while unit is not None and unit.parent_id is not None:
+        if unit.parent_id == ancestor_id:
+            return True
+        unit = db.session.get(OrgUnit, unit.parent_id)
+    return False
 
 
 def test_summary_totals_only_from_shown_periods(client, org, hr):

@@ -94,7 +94,13 @@ def test_headlines_compare_the_latest_period_with_the_one_before(client, org):
     assert '<span class="figure">36</span>' in reports and "+6 on the month before" in reports
     high = headlines.split('id="headline-high"')[1].split("</li>")[0]
     assert "28%" in high  # 10 of 36
-    assert "not measured yet" in headlines.split('id="headline-feedback"')[1]
+    # No case in either month: the case figures rest on fewer than k cases.
+    feedback = headlines.split('id="headline-feedback"')[1].split("</li>")[0]
+    assert "withheld" in feedback and "no comparison" in feedback
+    overdue = headlines.split('id="headline-overdue"')[1].split("</li>")[0]
+    assert "withheld" in overdue and "cases overdue now" in overdue
+    acknowledge = headlines.split('id="headline-acknowledge"')[1].split("</li>")[0]
+    assert "withheld" in acknowledge and "no comparison" in acknowledge
 
 
 def test_the_heatmap_is_coloured_by_risk_and_labelled_with_counts(client, org):
@@ -127,4 +133,4 @@ def test_from_after_to_says_so_in_words(client, org):
     response = client.get("/analytics?from=2026-05-01&to=2026-04-01")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "From: The first day must be on or before the last day" in page
+    assert "First day: The first day must be on or before the last day" in page

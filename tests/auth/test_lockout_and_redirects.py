@@ -152,3 +152,33 @@ def test_single_sign_on_start_keeps_only_local_targets():
     assert local_path("/cases/3") == "/cases/3"
     for target in ("//evil.example", "/\t/evil.example", "/\\evil.example", "/a\r\nb", ""):
         assert local_path(target) == ""
+
+
+def test_a_local_target_is_refused_from_the_first_control_character_on_both_sides():
+    from service.auth import local_path
+
+    # A space is the first character that is not a control one: kept.
+    assert local_path("/cases/3?q=a b") == "/cases/3?q=a b"
+    for control in ("\x00", "\x1f", "\x7f"):  # the lowest, the highest below space, DEL
+        assert local_path(f"/{control}/evil.example") == "", repr(control)
+    assert local_path("cases/3") == ""  # relative: not a path on this site
+    assert local_path("/cases/3#notes") == "/cases/3#notes"
+
+
+@pytest.mark.parametrize("email", [OWNER, "nobody@demo.defuse"], ids=["account", "no-account"])
+def test_an_attack_is_logged_by_account_number_never_by_address(limited_app, caplog, email):
+    attacker = limited_app.test_client()
+    with caplog.at_level("WARNING", logger="service.auth"):
+        for n in range(sign_in_throttle.FREE_FAILURES + 1):
+            _attempt(attacker, email, "wrong password!", f"198.51.100.{n}")
+    account = seed_org().staff["leader"].id if email == OWNER else "-"
+    failures = sign_in_throttle.FREE_FAILURES + 1
+    assert [r.getMessage() for r in caplog.records if r.name == "service.auth"] == [
+        f"sign-in delays for account {account} after {failures} failures"
+    ]
+    assert "198.51.100" not in caplog.text and email not in caplog.text
+    (event,) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "staff.sign_in_delayed")
+    ).all()
+    assert (event.actor_kind, event.actor_id) == ("system", None)
+    assert event.detail["target_user"] == (None if account == "-" else account)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from service.auth import verify_password
 from service.db import User
 from service.extensions import db
+from service.i18n import LANGUAGE_COOKIE
 from service.passwords import password_problem
 from tests.cases.support import post_form, signed_in
 
@@ -108,3 +109,31 @@ def test_the_cli(app, org, password, code):
     assert (exists is not None) == (code == 0)
     if code:
         assert "Choose a longer password" in result.output
+
+
+def test_the_message_is_in_the_admins_language(admin, org):
+    admin.set_cookie(LANGUAGE_COOKIE, "de")
+    response = post_form(admin, "/admin/users/new", new_account("password1234"))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    error = html.split('id="password-error">')[1].split("</p>")[0]
+    # zxcvbn's own warning, translated, then the advice.
+    assert error == (
+        "Das ist ein sehr häufiges Passwort. Wählen Sie ein längeres Passwort, das kein "
+        "häufiges ist, zum Beispiel vier oder mehr Wörter, die nichts miteinander zu tun haben."
+    )
+    short = post_form(admin, "/admin/users/new", new_account("vN3#qT8!wZ1"))
+    assert "Verwenden Sie mindestens 12 Zeichen." in short.get_data(as_text=True)
+
+
+def test_a_warning_zxcvbn_adds_later_is_not_shown_in_english(monkeypatch, app):
+    from service import passwords
+
+    def unknown_warning(password, user_inputs):  # type: ignore[no-untyped-def]
+        return {"score": 0, "feedback": {"warning": "A brand-new warning."}}
+
+    monkeypatch.setattr(passwords, "zxcvbn", unknown_warning)
+    with app.test_request_context(headers={"Cookie": f"{LANGUAGE_COOKIE}=de"}):
+        problem = password_problem("Quiet-Harbour-Lantern-42")
+    assert problem is not None and problem.startswith("Dieses Passwort ist zu leicht zu erraten.")
+    assert "brand-new" not in problem

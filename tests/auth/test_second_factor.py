@@ -141,6 +141,7 @@ def test_an_enrolled_account_needs_a_code_after_the_password(app, org):
         db.select(AuditEvent).where(AuditEvent.action == "staff.signed_in")
     ).scalar_one()
     assert event.detail["method"] == "password+totp"
+    assert (event.actor_kind, event.actor_id) == ("staff", account("hr@demo.defuse").id)
 
 
 def test_a_code_works_once(app, org):
@@ -321,3 +322,38 @@ def test_enrolled_in_another_tab_the_pending_sign_in_asks_for_a_code(app, org):
     assert response.headers["Location"] == "/login/second-factor"
     code = fresh_code("new.lead@demo.defuse")
     assert post_form(second, "/login/second-factor", {"code": code}).status_code == 302
+
+
+def _enrol(client: FlaskClient):  # type: ignore[no-untyped-def]
+    """Confirm enrolment from the setup page; returns the page showing the recovery codes."""
+    page = client.get("/account/second-factor").get_data(as_text=True)
+    secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    return post_form(client, "/account/second-factor", {"code": pyotp.TOTP(secret).now()})
+
+
+def _continue_link(response) -> str:  # type: ignore[no-untyped-def]
+    return re.search(r'<a class="button" href="([^"]*)"', response.get_data(as_text=True)).group(1)
+
+
+def test_the_recovery_codes_page_is_never_cached_and_goes_on_to_the_page_asked_for(app, org):
+    new_account("hr_analyst")
+    client = app.test_client()
+    client.post(
+        "/login?next=/analytics",
+        data={
+            "csrf_token": csrf_token(client, "/login"),
+            "email": "new.hr_analyst@demo.defuse",
+            "password": NEW_PASSWORD,
+        },
+    )
+    shown = _enrol(client)
+    assert shown.status_code == 200
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert _continue_link(shown) == "/analytics"
+
+
+def test_enrolling_when_signed_in_goes_back_to_the_second_factor_page(app, org):
+    client = signed_in(app, "leader@demo.defuse")  # a trust leader may enrol, need not
+    shown = _enrol(client)
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert _continue_link(shown) == "/account/second-factor"

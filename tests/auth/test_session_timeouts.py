@@ -119,3 +119,15 @@ def test_sign_in_never_goes_on_to_another_site(app, org, email, target):
     parts = urlsplit(location)
     assert not parts.netloc and not parts.scheme, location
     assert parts.path == "/cases"  # the account's home instead
+
+
+@pytest.mark.parametrize(("beyond", "still_owed"), [(-5, True), (5, False)])
+def test_the_step_between_password_and_code_lasts_ten_minutes(app, org, clock, beyond, still_owed):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    client.post("/login", data={"csrf_token": token, "email": LEAD, "password": PASSWORD})
+    clock.offset = timedelta(minutes=10, seconds=beyond)
+    response = post_form(client, "/login/second-factor", {"code": fresh_code(LEAD)}, page="/login")
+    assert response.status_code == 302
+    assert (urlsplit(response.headers["Location"]).path != "/login") is still_owed

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 import service.retention as retention
-from service.db import Case, Message, Note, Report
+from service.db import AuditEvent, Case, Message, Note, Report
 from service.extensions import db
 from service.retention import purge_expired
 from tests.boundaries.clock import NOW, freeze
@@ -64,3 +64,35 @@ def test_retention_runs_once_per_case(app, org, monkeypatch):
     assert purge_expired(dry_run=False).cases == 1
     assert purge_expired(dry_run=False).cases == 0  # text already removed
     assert db.session.scalar(select(func.count()).select_from(Report)) == 1
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
+def test_retention_counts_a_case_without_notes_or_messages_as_none(app, org, monkeypatch, dry_run):
+    # The command's output says "0 note(s), 0 message(s)": a case with none must not count one.
+    case = case_for(org, org.staff["leader"])
+    case.status, case.closed_at = "closed", NOW - timedelta(days=400)
+    db.session.commit()
+    freeze(monkeypatch, NOW, retention)
+    result = purge_expired(dry_run=dry_run)
+    assert (result.cases, result.notes, result.messages) == (1, 0, 0)
+
+
+def test_retention_removes_contact_and_explanation_and_audits_it(app, org, monkeypatch):
+    case = case_for(org, org.staff["leader"])
+    case.report.contact = "call me on the ward phone"
+    case.report.risk_explanation = {"rules": ["workload.overtime"]}
+    case.status, case.closed_at = "closed", NOW - timedelta(days=400)
+    db.session.commit()
+    freeze(monkeypatch, NOW, retention)
+
+    purge_expired(dry_run=False)
+
+    db.session.expire_all()
+    report = db.session.get(Case, case.id).report
+    # NULL, not an empty value: nothing of the words is left, encrypted or not.
+    assert report.contact is None
+    assert report.risk_explanation_json is None
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "case.text_removed")
+    ).all()
+    assert [(e.case_id, e.actor_kind, e.actor_id) for e in events] == [(case.id, "system", None)]

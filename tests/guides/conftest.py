@@ -13,5 +13,11 @@ def library() -> GuideLibrary:
 
 @pytest.fixture
 def guides_dir(tmp_path: Path) -> Path:
-    """A writable copy of the shipped guides (including the version lock)."""
+    """A writable copy of the shipped English guides (with their part of the version lock)."""
+    return copy_shipped_guides(tmp_path, translations=False)
+
+
+@pytest.fixture
+def all_guides_dir(tmp_path: Path) -> Path:
+    """A writable copy of every shipped guide, translations included, and the whole lock."""
     return copy_shipped_guides(tmp_path)

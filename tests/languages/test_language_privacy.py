@@ -42,4 +42,5 @@ def test_the_case_page_shows_staff_both_languages(app, org, client):
     case_id = db.session.execute(select(Case.id).where(Case.report_id == report_id)).scalar_one()
     lead = signed_in(app, "lead@demo.defuse")
     html = lead.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "de (read from the text; the form said en)" in html
+    # Each language by name, as its speakers write it and in the page's language.
+    assert "Deutsch (German) (read from the text; the form said English)" in html

@@ -172,7 +172,7 @@ def test_the_page_tells_the_lead_no_one_is_eligible_and_takes_a_reason(app, org)
     assert done.status_code == 302
     db.session.expire_all()
     assert db.session.get(Case, case_.id).assignee_id == leader2.id
-    assert "Needs a speaker of Polish" in lead.get(path).get_data(as_text=True)
+    assert "Needs a speaker of Polski (Polish)" in lead.get(path).get_data(as_text=True)
 
 
 def test_api_reassign_takes_a_reason(app, client, org):

@@ -20,17 +20,20 @@
     var limit = parseInt(box.getAttribute("data-limit"), 10);
     var counter = document.getElementById(box.id + "-count");
     if (!counter || !limit) { return; }
-    var format = function (n) { return n.toLocaleString("en"); };
+    // The page's own words for the count, with {used}, {limit} and {over} to fill in.
+    var words = counter.getAttribute("data-words");
+    var wordsOver = counter.getAttribute("data-words-over");
+    if (!words || !wordsOver) { return; }
+    var lang = document.documentElement.lang || "en";
+    var format = function (n) { return n.toLocaleString(lang); };
+    var fill = function (text, used) {
+      return text.replace("{used}", format(used)).replace("{limit}", format(limit))
+        .replace("{over}", format(used - limit));
+    };
     var update = function () {
       var used = box.value.length;
-      if (used > limit) {
-        counter.textContent = format(used) + " of " + format(limit) + " characters: " +
-          format(used - limit) + " too many. Please shorten it before sending.";
-        counter.classList.add("over-limit");
-      } else {
-        counter.textContent = format(used) + " of " + format(limit) + " characters";
-        counter.classList.remove("over-limit");
-      }
+      counter.textContent = fill(used > limit ? wordsOver : words, used);
+      counter.classList.toggle("over-limit", used > limit);
     };
     box.addEventListener("input", update);
     update();
