@@ -214,3 +214,12 @@ def test_every_case_due_is_counted_and_told_about(app, org, monkeypatch):
     freeze(monkeypatch, NOW, sla_module)
     assert check_feedback_deadlines() == {"warned": 0, "breached": 2}
     assert all(len(_events(case, "case.feedback_breached")) == 1 for case in feedback)
+
+
+def test_every_case_near_its_feedback_deadline_is_warned(app, org, monkeypatch):
+    settings = app.config["DEFUSE"]
+    warn_before = timedelta(days=settings.feedback_days - settings.feedback_warning_days)
+    cases = [_case_awaiting_feedback(org, NOW + warn_before) for _ in range(2)]
+    freeze(monkeypatch, NOW, sla_module)
+    assert check_feedback_deadlines() == {"warned": 2, "breached": 0}
+    assert all(len(_events(case, "case.feedback_warned")) == 1 for case in cases)

@@ -328,3 +328,30 @@ def test_candidates_carry_the_levels_of_their_open_cases_only(org):
     open_levels = {c.id: c.open_levels for c in routing.load_candidates()}
     assert open_levels[leader.id] == ("high",)
     assert open_levels[org.staff["leader2"].id] == ()
+
+
+def test_a_job_for_a_case_that_no_longer_exists_is_missing(client, org):
+    case = submit(client, org)
+    assert route_case(case.id + 1000, 0) == "missing"
+    assert route_case(case.id, case.routing_round - 1) == "stale"
+
+
+def test_taking_a_round_moves_that_case_on_by_one_and_no_other(client, org):
+    first, second = submit(client, org), submit(client, org)
+    second.routing_round = first.routing_round
+    db.session.commit()
+    this_round = first.routing_round
+    assert routing.take_routing_round(first.id, this_round) is True
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Case, first.id).routing_round == this_round + 1
+    assert db.session.get(Case, second.id).routing_round == this_round
+    assert routing.take_routing_round(first.id, this_round) is False  # already taken
+
+
+def test_inactive_staff_are_no_candidates(org):
+    leader = db.session.get(User, org.staff["leader"].id)
+    leader.active = False
+    db.session.commit()
+    ids = {c.id for c in routing.load_candidates()}
+    assert leader.id not in ids and org.staff["leader2"].id in ids
