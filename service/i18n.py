@@ -36,6 +36,7 @@ REPORTER_SOURCES: tuple[str, ...] = (
     "service/templates/macros.html",
     "service/templates/errors/",
     "service/errors.py",
+    "service/input_guard.py",
     "service/labels.py",
     "service/schemas/reports.py",
     "service/schemas/fields.py",  # the text-field messages the form shows

@@ -18,8 +18,12 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import UnprocessableEntity
 
+from service.schemas.messages import Phrase
+
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-UNSTORABLE_MESSAGE = "Contains a character that cannot be stored (a NUL or an unpaired surrogate)."
+UNSTORABLE_MESSAGE = Phrase.gettext(
+    "Contains a character that cannot be stored (a NUL or an unpaired surrogate)."
+)
 
 # Letters that render as nothing although Unicode files them as letters or marks.
 _BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u180e")

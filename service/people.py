@@ -10,6 +10,7 @@ from service.audit import record
 from service.db import ApiToken, DirectoryName, OrgUnit, User, utcnow
 from service.db.people import CASE_WORKER_ROLES, ROLES
 from service.extensions import db
+from service.schemas.messages import Phrase
 from service.vocab import CATEGORIES, LANGUAGES
 
 
@@ -19,21 +20,34 @@ class PeopleError(ValueError):
     def __init__(self, message: str, field: str = "_form") -> None:
         super().__init__(message)
         self.field = field
+        # A Phrase (service/schemas/messages.py): English as a string, in the reader's
+        # language through translated().
+        self.message = message
 
 
 def _check_profile(
     role: str, org_unit_id: int | None, categories: Iterable[str], languages: Iterable[str]
 ) -> None:
     if role not in ROLES:
-        raise PeopleError(f"role must be one of {', '.join(ROLES)}", "role")
+        raise PeopleError(
+            Phrase.gettext("role must be one of %(roles)s", roles=", ".join(ROLES)), "role"
+        )
     unknown = set(categories) - set(CATEGORIES)
     if unknown:
-        raise PeopleError(f"unknown categories: {', '.join(sorted(unknown))}", "categories")
+        raise PeopleError(
+            Phrase.gettext("unknown categories: %(codes)s", codes=", ".join(sorted(unknown))),
+            "categories",
+        )
     unknown = set(languages) - set(LANGUAGES)
     if unknown:
-        raise PeopleError(f"unknown languages: {', '.join(sorted(unknown))}", "languages")
+        raise PeopleError(
+            Phrase.gettext("unknown languages: %(codes)s", codes=", ".join(sorted(unknown))),
+            "languages",
+        )
     if org_unit_id is not None and db.session.get(OrgUnit, org_unit_id) is None:
-        raise PeopleError(f"no org unit with id {org_unit_id}", "org_unit_id")
+        raise PeopleError(
+            Phrase.gettext("no org unit with id %(id)s", id=str(org_unit_id)), "org_unit_id"
+        )
 
 
 def _check_placement(
@@ -47,14 +61,19 @@ def _check_placement(
         return
     if org_unit_id is None:
         raise PeopleError(
-            "A Trust Leader or lead needs the org unit they work in: without it routing "
-            "cannot rule out a conflict of interest and gives them no case.",
+            Phrase.gettext(
+                "A Trust Leader or lead needs the org unit they work in: without it routing "
+                "cannot rule out a conflict of interest and gives them no case."
+            ),
             "org_unit_id",
         )
     unit = db.session.get(OrgUnit, org_unit_id)
     if unit is not None and unit.retired and org_unit_id != current_unit_id:
         raise PeopleError(
-            f"{unit.name} is retired: choose the unit they work in now.", "org_unit_id"
+            Phrase.gettext(
+                "%(unit)s is retired: choose the unit they work in now.", unit=unit.name
+            ),
+            "org_unit_id",
         )
 
 
@@ -76,14 +95,16 @@ def create_user(
     Trust Leader or lead may be made without a unit (an admin places and activates them)."""
     email = email.strip().lower()
     if "@" not in email:
-        raise PeopleError("email must be an email address", "email")
+        raise PeopleError(Phrase.gettext("email must be an email address"), "email")
     if password is not None:
         check_new_password(password, email, name)
     categories, languages = list(categories), list(languages) or ["en"]
     _check_profile(role, org_unit_id, categories, languages)
     _check_placement(role, org_unit_id, active, None)
     if db.session.execute(db.select(User.id).where(User.email == email)).first():
-        raise PeopleError(f"an account for {email} already exists", "email")
+        raise PeopleError(
+            Phrase.gettext("an account for %(email)s already exists", email=email), "email"
+        )
     if role in ("trust_leader", "lead") and not categories:
         categories = list(CATEGORIES)
     user = User(

@@ -53,6 +53,7 @@ from service.people import (
     set_password,
 )
 from service.routing.service import unroutable_staff
+from service.schemas.messages import translated
 from service.vocab import CATEGORIES, LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,7 @@ def new_user():  # type: ignore[no-untyped-def]
                     )
                 except PeopleError as error:
                     db.session.rollback()
-                    errors[error.field] = [str(error)]
+                    errors[error.field] = [translated(error.message)]
                 else:
                     flash(gettext("Account created for %(email)s.", email=user.email))
                     return redirect(url_for("admin.edit_user", user_id=user.id))
@@ -309,7 +310,9 @@ def edit_user(user_id: int):  # type: ignore[no-untyped-def]
         changes = edit_profile(user, data)
     except PeopleError as error:
         db.session.rollback()
-        return _render_edit(user, {error.field: [str(error)]}, status=422, form=request.form)
+        return _render_edit(
+            user, {error.field: [translated(error.message)]}, status=422, form=request.form
+        )
     if not changes:
         flash(gettext("Nothing changed."))
         return redirect(url_for("admin.edit_user", user_id=user.id))
@@ -335,7 +338,7 @@ def reset_password(user_id: int):  # type: ignore[no-untyped-def]
         set_password(user, request.form.get("password", ""))
     except PeopleError as error:
         db.session.rollback()
-        return _render_edit(user, {error.field: [str(error)]}, status=422)
+        return _render_edit(user, {error.field: [translated(error.message)]}, status=422)
     # A reset usually means the account may be in someone else's hands: its tokens go too,
     # unless the admin ticks "keep API tokens" (say, for a reset the owner asked for).
     revoked = 0 if request.form.get("keep_tokens") else revoke_api_tokens(user)
@@ -493,7 +496,7 @@ def edit_unit(unit_id: int):  # type: ignore[no-untyped-def]
         changed = update_unit(unit, UnitEdit(**data))
     except OrgEditError as error:
         db.session.rollback()
-        return _render_unit(unit, {error.field: [error.message]}, request.form)
+        return _render_unit(unit, {error.field: [translated(error.message)]}, request.form)
     db.session.commit()
     if not changed:
         flash(gettext("Nothing changed."))

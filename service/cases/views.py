@@ -44,6 +44,7 @@ from service.schemas.cases import (
     FeedbackExtensionSchema,
     TransitionSchema,
 )
+from service.schemas.messages import translated
 from service.vocab import CATEGORIES, LEVELS
 
 bp = Blueprint("cases", __name__, template_folder="templates")
@@ -587,7 +588,7 @@ def availability():  # type: ignore[no-untyped-def]
                 try:
                     update_profile(user, away_until=away)
                 except PeopleError as error:
-                    errors["away_until"] = [_(str(error))]
+                    errors["away_until"] = [translated(error.message)]
                 else:
                     db.session.commit()
                     flash(

@@ -22,6 +22,7 @@ from service.db.people import CASE_WORKER_ROLES
 from service.extensions import db
 from service.org.changes import OrgChanges, plan_import
 from service.org.csvfile import HEADCOUNT_MAX, UnitRow, read_org_csv
+from service.schemas.messages import Phrase
 
 
 class OrgEditError(ValueError):
@@ -235,11 +236,11 @@ def update_unit(unit: OrgUnit, edit: UnitEdit) -> list[str]:
     _lock_tree()
     name = " ".join(edit.name.split())
     if not name:
-        raise OrgEditError("name", "Enter the unit's name.")
+        raise OrgEditError("name", Phrase.gettext("Enter the unit's name."))
     if len(name) > NAME_MAX:
-        raise OrgEditError("name", f"Use at most {NAME_MAX} characters.")
+        raise OrgEditError("name", Phrase.gettext("Use at most %(max)s characters.", max=NAME_MAX))
     if edit.headcount is not None and not 0 <= edit.headcount <= HEADCOUNT_MAX:
-        raise OrgEditError("headcount", f"Must be 0 to {HEADCOUNT_MAX:,}.")
+        raise OrgEditError("headcount", Phrase.gettext("Must be 0 to %(max)s.", max=HEADCOUNT_MAX))
     parent = _checked_parent(unit, edit.parent_id, edit.retired)
     if edit.retired and not unit.retired:
         active_children = db.session.scalar(
@@ -250,7 +251,11 @@ def update_unit(unit: OrgUnit, edit: UnitEdit) -> list[str]:
         if active_children:
             raise OrgEditError(
                 "retired",
-                f"{active_children} active unit(s) sit below this one: move or retire them first.",
+                Phrase.ngettext(
+                    "%(num)s active unit sits below this one: move or retire it first.",
+                    "%(num)s active units sit below this one: move or retire them first.",
+                    active_children,
+                ),
             )
 
     changed: list[str] = []
@@ -282,17 +287,23 @@ def _checked_parent(unit: OrgUnit, parent_id: int | None, retired: bool) -> OrgU
         return None
     parent = db.session.get(OrgUnit, parent_id)
     if parent is None:
-        raise OrgEditError("parent_id", "Choose a unit from the list.")
+        raise OrgEditError("parent_id", Phrase.gettext("Choose a unit from the list."))
     if parent.id == unit.id:
-        raise OrgEditError("parent_id", "A unit cannot be its own parent.")
+        raise OrgEditError("parent_id", Phrase.gettext("A unit cannot be its own parent."))
     ancestor: OrgUnit | None = parent
     while ancestor is not None:
         if ancestor.id == unit.id:
             raise OrgEditError(
                 "parent_id",
-                f"{parent.name} is inside this unit: moving it there would make a cycle.",
+                Phrase.gettext(
+                    "%(unit)s is inside this unit: moving it there would make a cycle.",
+                    unit=parent.name,
+                ),
             )
         ancestor = ancestor.parent
     if parent.retired and not retired:
-        raise OrgEditError("parent_id", f"{parent.name} is retired: choose an active unit.")
+        raise OrgEditError(
+            "parent_id",
+            Phrase.gettext("%(unit)s is retired: choose an active unit.", unit=parent.name),
+        )
     return parent

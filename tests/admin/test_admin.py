@@ -426,3 +426,27 @@ def test_the_open_cases_refusal_counts_in_the_readers_language(admin, org):
     response = post_form(admin, f"/admin/users/{leader.id}", form)
     assert response.status_code == 422
     assert "1 offener Fall ist diesem Konto zugewiesen" in text(response)
+
+
+def test_account_refusals_are_in_the_readers_language_and_in_english_elsewhere(admin, org):
+    """The same refusal is worded for the page (here German) and stays English for the CLI
+    and the API, which read it as a plain string."""
+    from service.people import PeopleError, create_user
+
+    form = {
+        "email": "sam@demo.defuse",
+        "password": "a long enough password",
+        "role": "trust_leader",
+        "org_unit_id": "",  # a Trust Leader needs the unit they work in
+        "languages": ["en"],
+        "capacity": "3",
+    }
+    admin.set_cookie(LANGUAGE_COOKIE, "de")
+    refused = post_form(admin, "/admin/users/new", form)
+    assert refused.status_code == 422
+    assert "braucht die Organisationseinheit, in der sie arbeitet" in text(refused)
+    assert "needs the org unit" not in text(refused)
+
+    with pytest.raises(PeopleError) as raised:
+        create_user(email="sam@demo.defuse", role="trust_leader", password=None)
+    assert str(raised.value).startswith("A Trust Leader or lead needs the org unit they work in")

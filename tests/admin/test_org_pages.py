@@ -120,7 +120,9 @@ def test_a_move_under_its_own_sub_unit_is_refused_on_the_field(admin, org):
 def test_retiring_a_unit_with_active_sub_units_is_refused(admin, org):
     response = save(admin, org.unit("Finance"), retired="1")
     assert response.status_code == 422
-    assert 'id="retired-error"' in page(response) and "move or retire them first" in page(response)
+    html = page(response)
+    assert 'id="retired-error"' in html
+    assert "1 active unit sits below this one: move or retire it first." in html
     assert not unit(org.unit("Finance")).retired
 
 
@@ -177,3 +179,14 @@ def test_the_form_needs_its_csrf_token(admin, org):
 def test_unknown_units_are_404(admin, org):
     for unit_id in (999_999, 2**40):
         assert admin.get(f"/admin/org/{unit_id}").status_code == 404
+
+
+def test_org_refusals_are_in_the_readers_language(admin, org):
+    from service.i18n import LANGUAGE_COOKIE
+
+    finance, payroll = org.unit("Finance"), org.unit("Payroll")
+    admin.set_cookie(LANGUAGE_COOKIE, "fr")
+    response = save(admin, finance, parent_id=str(payroll))
+    assert response.status_code == 422
+    assert "Payroll se trouve dans cette unité" in page(response)
+    assert "would make a cycle" not in page(response)
