@@ -28,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"
 REPORT = ROOT / "tests" / "MUTATION.md"
+# Each module's verdicts, kept in the repository: .mutation/ is a local working copy, and
+# the report must not lose a module's figures because a checkout has not run it.
+STORED = ROOT / "tests" / "mutation"
 EQUIVALENTS = ROOT / "tests" / "mutation_equivalents.toml"
 TARGET = 0.90  # killed share each module must reach
 
@@ -159,7 +162,7 @@ def mutmut_section(module: Module) -> str:
     shared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
     settings = {k: v for k, v in shared.items() if k not in ("source_paths", "paths_to_mutate")}
     settings["source_paths"] = list(module.sources)
-    existing = [t for t in module.tests if (ROOT / t).exists()]
+    existing = [t for t in module.tests if (ROOT / t.split("::")[0]).exists()]
     settings["pytest_add_cli_args_test_selection"] = existing + list(module.pytest_args)
     lines = ["[tool.mutmut]"]
     for key, value in settings.items():
@@ -200,26 +203,21 @@ def run(module: Module, children: int) -> None:
     # slower and could let one mutant's rows reach another's test.
     env.pop("DEFUSE_TEST_DATABASE_URL", None)
     env.pop("DEFUSE_TEST_REDIS_URL", None)
+    # Migrate the SQLite template once for the whole run, not once per mutant.
+    env["DEFUSE_TEST_TEMPLATE_CACHE"] = str(copy / "template-cache")
     result = subprocess.run(  # noqa: S603 (our own mutmut, fixed arguments)
         [str(mutmut), "run", "--max-children", str(children)], cwd=copy, env=env, check=False
     )
     elapsed = time.monotonic() - started
-    (copy / "mutants").mkdir(exist_ok=True)
-    (copy / "mutants" / "defuse-run.json").write_text(
-        json.dumps(
-            {
-                "seconds": round(elapsed),
-                "children": children,
-                "exit": result.returncode,
-                "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            }
-        )
-    )
+    previous = stored(module)
+    # A resumed run adds its time to the earlier runs' of the same mutants.
+    seconds = round(elapsed) + (previous["seconds"] if previous else 0)
+    store(module, seconds, children, result.returncode)
 
 
-def results(module: Module) -> dict[str, str] | None:
+def live_verdicts(module: Module) -> dict[str, str] | None:
     """mutant name -> mutmut's verdict, from the .meta files mutmut writes beside each
-    mutated source file; None when the module has not been run."""
+    mutated source file; None when the module has not been run in this checkout."""
     from mutmut.stats import status_by_exit_code
 
     mutants = WORK / module.name / "mutants"
@@ -234,6 +232,43 @@ def results(module: Module) -> dict[str, str] | None:
     return verdicts
 
 
+def store(module: Module, seconds: int, children: int, exit_code: int) -> None:
+    verdicts = live_verdicts(module) or {}
+    STORED.mkdir(exist_ok=True)
+    (STORED / f"{module.name}.json").write_text(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "children": children,
+                "exit": exit_code,
+                "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "verdicts": dict(sorted(verdicts.items())),
+            },
+            indent=1,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+
+
+def stored(module: Module) -> dict | None:
+    path = STORED / f"{module.name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def results(module: Module) -> tuple[dict[str, str], dict] | None:
+    """The module's verdicts and run record: this checkout's run if it has one (which may
+    have re-run survivors by name since, so the stored copy is brought up to date), else the
+    stored one; None if never run."""
+    record = stored(module) or {}
+    live = live_verdicts(module)
+    if live is not None and live != record.get("verdicts"):
+        store(module, record.get("seconds", 0), record.get("children", 0), record.get("exit", 0))
+        record = stored(module) or {}
+    verdicts = record.get("verdicts")
+    return (verdicts, record) if verdicts else None
+
+
 def equivalents() -> dict[str, str]:
     if not EQUIVALENTS.exists():
         return {}
@@ -245,13 +280,12 @@ def report() -> int:
     rows, details = [], []
     below_target = []
     for module in MODULES:
-        verdicts = results(module)
-        if verdicts is None:
+        found = results(module)
+        if found is None:
             rows.append(f"| {module.name} | not run | | | | | | | |")
             below_target.append(module.name)
             continue
-        run_info_path = WORK / module.name / "mutants" / "defuse-run.json"
-        run_info = json.loads(run_info_path.read_text()) if run_info_path.exists() else {}
+        verdicts, run_info = found
         killed = sum(v in ("killed", "timeout") for v in verdicts.values())
         # A mutant no test even reaches survives as surely as one the tests miss.
         survivors = sorted(n for n, v in verdicts.items() if v in ("survived", "no tests"))
@@ -267,7 +301,7 @@ def report() -> int:
         share = killed / judged if judged else 0.0
         if share < TARGET or other or unchecked:
             below_target.append(module.name)
-        minutes = f"{run_info['seconds'] / 60:.0f} min" if run_info else "?"
+        minutes = f"{run_info['seconds'] / 60:.0f} min" if run_info.get("seconds") else "?"
         rows.append(
             f"| {module.name} | {len(verdicts)} | {killed} | {len(alive)} | {len(equivalent)} "
             f"| {len(other)} | {unchecked} | {f'{share:.0%}' if judged else '-'} | {minutes} |"

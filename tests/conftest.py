@@ -9,6 +9,8 @@ CI=true both variables are required: the suite fails rather than quietly testing
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -32,6 +34,19 @@ if os.environ.get("CI") == "true" and not (DATABASE_URL and REDIS_URL):
     raise pytest.UsageError(
         "CI=true needs DEFUSE_TEST_DATABASE_URL and DEFUSE_TEST_REDIS_URL (see .ci/run)"
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under mutmut (scripts/mutation.py), run the cheapest tests first.
+
+    mutmut stops a mutant's run at its first failing test, but hands pytest the tests in no
+    order; cheap ones first reach a killing test sooner. The clean run mutmut starts with
+    uses the same order, so an order a test cannot stand would show there."""
+    stats = Path("mutmut-stats.json")  # mutmut runs the tests from its mutants/ directory
+    if "MUTANT_UNDER_TEST" not in os.environ or not stats.exists():
+        return
+    durations = json.loads(stats.read_text())["duration_by_test"]
+    items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -88,8 +103,28 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     if DATABASE_URL:
         _migrate(DATABASE_URL)
         return DATABASE_URL
+    cache = os.environ.get("DEFUSE_TEST_TEMPLATE_CACHE")
+    if cache:
+        return _cached_sqlite_template(Path(cache))
     path = tmp_path_factory.mktemp("db") / "template.db"
     _migrate(f"sqlite:///{path}")
+    return str(path)
+
+
+def _cached_sqlite_template(cache: Path) -> str:
+    """A migrated SQLite file kept between pytest runs, named by the migrations it ran.
+
+    Mutation testing (scripts/mutation.py) starts pytest once per mutant; migrating afresh
+    each time would cost several seconds a mutant. The first run (the unmutated baseline)
+    builds it; a change to any migration names a new file."""
+    versions = sorted((Path(__file__).parent.parent / "service" / "migrations").rglob("*.py"))
+    digest = hashlib.sha256(b"".join(v.read_bytes() for v in versions)).hexdigest()[:16]
+    path = cache / f"template-{digest}.db"
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        building = cache / f"building-{os.getpid()}.db"
+        _migrate(f"sqlite:///{building}")
+        building.replace(path)  # atomic: a concurrent run sees no half-migrated file
     return str(path)
 
 
