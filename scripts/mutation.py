@@ -1,6 +1,7 @@
 """Mutation testing of the privacy, access and deadline core, one module at a time.
 
     python scripts/mutation.py run [MODULE ...]   mutate and test (all modules by default)
+    python scripts/mutation.py rerun MODULE [NAME ...]  test its survivors (or those named) again
     python scripts/mutation.py report             write tests/MUTATION.md from the results
 
 mutmut reads its configuration only from ./pyproject.toml and keeps its results in ./mutants,
@@ -59,6 +60,11 @@ MODULES = (
             "tests/privacy/test_directory.py",
             "tests/privacy/test_hash_keys.py",
             "tests/privacy/test_keyring.py",
+            "tests/privacy/test_scrub_edges.py",
+            "tests/privacy/test_identifier_edges.py",
+            "tests/privacy/test_rotation.py",
+            "tests/privacy/test_directory_edges.py",
+            "tests/privacy/test_keyring_edges.py",
             "tests/boundaries/test_identifier_formats.py",
             "tests/security/test_client_limits.py",  # ratelimit.py
             "tests/security/test_hardening.py::"
@@ -71,6 +77,7 @@ MODULES = (
         (
             "tests/analytics/test_anonymity.py",
             "tests/analytics/test_anonymity_algebra.py",
+            "tests/analytics/test_anonymity_edges.py",
             "tests/boundaries/test_anonymity_threshold.py",
         ),
         # The linear-programming attack on random cubes takes ~10 s a seed; every surviving
@@ -195,16 +202,11 @@ def prepare(module: Module) -> Path:
 
 
 def run(module: Module, children: int) -> None:
+    """Mutate the module and test every mutant not yet judged (a stopped run resumes)."""
     copy = prepare(module)
     mutmut = Path(sys.executable).with_name("mutmut")
     started = time.monotonic()
-    env = dict(os.environ)
-    # Mutants run on SQLite and the embedded Redis: a shared database would make them
-    # slower and could let one mutant's rows reach another's test.
-    env.pop("DEFUSE_TEST_DATABASE_URL", None)
-    env.pop("DEFUSE_TEST_REDIS_URL", None)
-    # Migrate the SQLite template once for the whole run, not once per mutant.
-    env["DEFUSE_TEST_TEMPLATE_CACHE"] = str(copy / "template-cache")
+    env = test_environment(copy)
     result = subprocess.run(  # noqa: S603 (our own mutmut, fixed arguments)
         [str(mutmut), "run", "--max-children", str(children)], cwd=copy, env=env, check=False
     )
@@ -213,6 +215,76 @@ def run(module: Module, children: int) -> None:
     # A resumed run adds its time to the earlier runs' of the same mutants.
     seconds = round(elapsed) + (previous["seconds"] if previous else 0)
     store(module, seconds, children, result.returncode)
+
+
+def test_environment(copy: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # Mutants run on SQLite and the embedded Redis: a shared database would make them
+    # slower and could let one mutant's rows reach another's test.
+    env.pop("DEFUSE_TEST_DATABASE_URL", None)
+    env.pop("DEFUSE_TEST_REDIS_URL", None)
+    # Migrate the SQLite template once for the whole run, not once per mutant.
+    env["DEFUSE_TEST_TEMPLATE_CACHE"] = str(copy / "template-cache")
+    return env
+
+
+def rerun(module: Module, names: list[str], children: int) -> None:
+    """Test the named mutants again, e.g. survivors once new tests are written.
+
+    Not through `mutmut run NAME`: mutmut forgets every verdict of a module when its test
+    selection changes, and adding a test file to the selection is such a change. So each
+    mutant runs as mutmut runs it (pytest -x in mutants/, the mutant switched on by
+    MUTANT_UNDER_TEST) on the tests mutmut's stats tied to its function plus every test file
+    added since, and its verdict is written into mutmut's own results."""
+    copy = prepare(module)
+    mutants = copy / "mutants"
+    shutil.copytree(copy / "tests", mutants / "tests", dirs_exist_ok=True)
+    stats = json.loads((mutants / "mutmut-stats.json").read_text())
+    known_files = {test.split("::")[0] for test in stats["duration_by_test"]}
+    selection = [t for t in module.tests if (ROOT / t.split("::")[0]).exists()]
+    added = [t for t in selection if t.split("::")[0] not in known_files]
+    common = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    env = test_environment(copy)
+    env["PYTHONPATH"] = str(mutants)
+    started = time.monotonic()
+
+    def test_one(name: str) -> tuple[str, int]:
+        function = name.partition("__mutmut_")[0]
+        tests = sorted(stats["tests_by_mangled_function_name"].get(function, ())) + added
+        if not tests:
+            return name, 33  # mutmut's "no tests"
+        seconds = sum(stats["duration_by_test"].get(t, 30.0) for t in tests)
+        limit = (seconds + common["timeout_constant"]) * common["timeout_multiplier"]
+        command = [sys.executable, "-m", "pytest", "-q", *common["pytest_add_cli_args"]]
+        command += [*module.pytest_args, *tests]
+        try:
+            done = subprocess.run(  # noqa: S603 (our own pytest, our own test ids)
+                command,
+                cwd=mutants,
+                env={**env, "MUTANT_UNDER_TEST": name},
+                capture_output=True,
+                timeout=limit,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return name, 36  # mutmut's "timeout", counted as killed as mutmut does
+        return name, done.returncode
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=children) as pool:
+        verdicts = dict(pool.map(test_one, names))
+    for meta in mutants.glob("service/**/*.py.meta"):
+        data = json.loads(meta.read_text())
+        mine = {n: code for n, code in verdicts.items() if n in data["exit_code_by_key"]}
+        if mine:
+            data["exit_code_by_key"].update(mine)
+            meta.write_text(json.dumps(data, indent=4))
+    record = stored(module) or {}
+    elapsed = round(time.monotonic() - started)
+    store(module, record.get("seconds", 0) + elapsed, children, record.get("exit", 0))
+    for name, code in sorted(verdicts.items()):
+        print(f"{code:>4} {name}")
 
 
 def live_verdicts(module: Module) -> dict[str, str] | None:
@@ -356,8 +428,25 @@ def main() -> int:
     run_parser = sub.add_parser("run")
     run_parser.add_argument("modules", nargs="*", metavar="MODULE", help=", ".join(BY_NAME))
     run_parser.add_argument("--children", type=int, default=2)
+    rerun_parser = sub.add_parser(
+        "rerun", help="test one module's surviving mutants again (or only those named)"
+    )
+    rerun_parser.add_argument("module", choices=list(BY_NAME))
+    rerun_parser.add_argument("names", nargs="*", metavar="MUTANT")
+    rerun_parser.add_argument("--children", type=int, default=2)
     sub.add_parser("report")
     args = parser.parse_args()
+    if args.command == "rerun":
+        module = BY_NAME[args.module]
+        found = results(module)
+        names = args.names or sorted(
+            name
+            for name, verdict in (found[0] if found else {}).items()
+            if verdict in ("survived", "no tests") and name not in equivalents()
+        )
+        if names:
+            rerun(module, names, args.children)
+        return report()
     if args.command == "run":
         unknown = set(args.modules) - set(BY_NAME)
         if unknown:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +48,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return
     durations = json.loads(stats.read_text())["duration_by_test"]
     items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_caches_under_a_mutant() -> None:
+    """mutmut forks each mutant's run from a process that has run the unmutated tests, so
+    the process-wide caches of the code under test hold the original code's answers, and a
+    mutant behind a cache would never run. Under a mutant, start them empty."""
+    if os.environ.get("MUTANT_UNDER_TEST", "") in ("", "stats", "fail", "list_all_tests"):
+        return
+    from service.analytics import anonymity
+
+    anonymity._EQUATIONS.clear()
+    for name, module in list(sys.modules.items()):
+        if name == "service" or name.startswith("service."):
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
 
 
 @pytest.fixture(scope="session", autouse=True)
