@@ -92,8 +92,7 @@ MODULES = (
         "cases",
         ("service/cases/service.py",),
         (
-            "tests/cases/test_workflow.py",
-            "tests/cases/test_api.py",
+            "tests/cases/",
             "tests/security/test_access_matrix.py",
             "tests/boundaries/test_case_access.py",
             "tests/boundaries/test_deadlines.py",
@@ -241,7 +240,13 @@ def rerun(module: Module, names: list[str], children: int) -> None:
     shutil.copytree(copy / "tests", mutants / "tests", dirs_exist_ok=True)
     stats = json.loads((mutants / "mutmut-stats.json").read_text())
     known_files = {test.split("::")[0] for test in stats["duration_by_test"]}
-    selection = [t for t in module.tests if (ROOT / t.split("::")[0]).exists()]
+    selection = []
+    for entry in module.tests:  # test files, directories of them, or single test ids
+        path = ROOT / entry.split("::")[0]
+        if path.is_dir():
+            selection += sorted(str(f.relative_to(ROOT)) for f in path.rglob("test_*.py"))
+        elif path.exists():
+            selection.append(entry)
     added = [t for t in selection if t.split("::")[0] not in known_files]
     common = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
     env = test_environment(copy)
@@ -272,8 +277,13 @@ def rerun(module: Module, names: list[str], children: int) -> None:
 
     from concurrent.futures import ThreadPoolExecutor
 
+    from mutmut.stats import status_by_exit_code
+
+    verdicts = {}
     with ThreadPoolExecutor(max_workers=children) as pool:
-        verdicts = dict(pool.map(test_one, names))
+        for name, code in pool.map(test_one, names):
+            verdicts[name] = code
+            print(f"{len(verdicts)}/{len(names)} {status_by_exit_code[code]}: {name}", flush=True)
     for meta in mutants.glob("service/**/*.py.meta"):
         data = json.loads(meta.read_text())
         mine = {n: code for n, code in verdicts.items() if n in data["exit_code_by_key"]}
@@ -283,8 +293,6 @@ def rerun(module: Module, names: list[str], children: int) -> None:
     record = stored(module) or {}
     elapsed = round(time.monotonic() - started)
     store(module, record.get("seconds", 0) + elapsed, children, record.get("exit", 0))
-    for name, code in sorted(verdicts.items()):
-        print(f"{code:>4} {name}")
 
 
 def live_verdicts(module: Module) -> dict[str, str] | None:
@@ -298,10 +306,20 @@ def live_verdicts(module: Module) -> dict[str, str] | None:
         return None
     verdicts = {}
     for meta in metas:
-        exit_codes = json.loads(meta.read_text())["exit_code_by_key"]
+        exit_codes = _read_meta(meta)["exit_code_by_key"]
         for name, code in exit_codes.items():
             verdicts[name] = status_by_exit_code[code]
     return verdicts
+
+
+def _read_meta(meta: Path) -> dict:
+    """A .meta file, read while a run may be rewriting it (mutmut writes in place)."""
+    for _ in range(50):
+        try:
+            return json.loads(meta.read_text())
+        except json.JSONDecodeError:
+            time.sleep(0.1)
+    return json.loads(meta.read_text())
 
 
 def store(module: Module, seconds: int, children: int, exit_code: int) -> None:
