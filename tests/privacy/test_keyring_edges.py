@@ -6,7 +6,9 @@ changes at UTC midnight whatever the server's own time zone, never contains the 
 and is the same for every release (keys stored in Redis survive a restart or upgrade).
 
 The app's scrubber knows each directory name as it was imported: a last name is a name on
-its own too, and a name imported without a last name gets nothing added to it."""
+its own too, a name imported without a last name gets nothing added to it, and staff ids
+follow the configured patterns. A Fernet token is dated to its hour only; a malformed receipt
+code is refused without being repeated."""
 
 from __future__ import annotations
 
@@ -15,11 +17,15 @@ import hmac
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from cryptography.fernet import Fernet
 
 from service.db import DirectoryName
 from service.extensions import db
-from service.privacy import forget_scrubber, get_scrubber, ratelimit
+from service.privacy import crypto, forget_scrubber, get_scrubber, ratelimit
+from service.privacy.crypto import keyring
 from service.privacy.ratelimit import anonymous_client_key, client_key_for
+from service.privacy.receipts import hash_receipt
+from tests.conftest import make_app
 
 SECRET = b"test-secret-key"
 ADDRESS = "198.51.100.23"
@@ -121,3 +127,25 @@ def test_the_apps_scrubber_knows_each_directory_name_as_imported(
     )
     db.session.commit()
     assert get_scrubber().scrub(text).text == scrubbed
+
+
+def test_the_apps_scrubber_uses_the_configured_staff_id_patterns(settings) -> None:
+    custom = make_app(settings.replace(staff_id_patterns=(r"\bBADGE#\d{3}\b",)))
+    with custom.app_context():
+        forget_scrubber()
+        scrubber = get_scrubber()
+        assert scrubber.scrub("badge BADGE#123 on it").text == "badge [staff id] on it"
+
+
+@pytest.mark.parametrize("now", [1_800_000_000.0, 1_800_003_599.9, 1_800_001_234.5])
+def test_a_token_is_dated_to_the_start_of_its_hour(app, monkeypatch, now: float) -> None:
+    monkeypatch.setattr(crypto.time, "time", lambda: now)
+    token = keyring.encrypt("the account")
+    assert Fernet(keyring.primary_key.encode()).extract_timestamp(token.encode()) == 1_800_000_000
+
+
+@pytest.mark.parametrize("code", ["", "not-a-code", "AAAA-BBBB"])
+def test_hashing_a_malformed_receipt_says_so_without_repeating_it(code: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        hash_receipt(code, b"key")
+    assert str(caught.value) == "not a valid receipt code"
