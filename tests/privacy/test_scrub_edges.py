@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from service.privacy import lexicon
 from service.privacy.scrub import Scrubber
 
 
@@ -67,6 +68,8 @@ def test_parts_of_a_directory_name_do_not_redact_ordinary_words(
         # First + last also matches when the directory holds a middle name.
         (["April Grace Rose"], "I saw April Rose today.", "I saw [name] today."),
         (["April Grace Rose"], "I saw April Grace Rose today.", "I saw [name] today."),
+        # The longest name written out wins over a shorter one it starts with.
+        (["April Rose", "April Rose May"], "I saw April Rose May today.", "I saw [name] today."),
     ],
 )
 def test_a_full_name_takes_words_english_always_capitalises(
@@ -171,3 +174,22 @@ def test_finds_next_to_existing_markers_are_still_replaced(
     no_directory: Scrubber, text: str, expected: str
 ) -> None:
     assert no_directory.scrub(text).text == expected
+
+
+# --- set-up -------------------------------------------------------------------------------
+
+
+def test_one_string_of_staff_id_patterns_is_refused_with_the_reason() -> None:
+    reason = "^staff_id_patterns must be a sequence of patterns, not one string$"
+    with pytest.raises(TypeError, match=reason):
+        Scrubber(staff_id_patterns=r"EMP\d+")
+
+
+def test_warming_loads_each_language_so_a_report_does_not_wait() -> None:
+    """Word lists load at app start (lexicon.warm), not in the first reporter's request."""
+    lexicon._zipf_table.cache_clear()
+    lexicon.warm(("de", "pl"))
+    loaded = lexicon._zipf_table.cache_info()
+    assert lexicon.zipf("haus", "de") > 0 and lexicon.zipf("dom", "pl") > 0
+    after = lexicon._zipf_table.cache_info()
+    assert (after.hits - loaded.hits, after.misses - loaded.misses) == (2, 0)
