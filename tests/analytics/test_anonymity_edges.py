@@ -16,6 +16,7 @@ from service.analytics.anonymity import (
     _complement_units,
     _determined,
     _equations,
+    _fixed_by_projection,
     _fixed_columns,
     _nearest_complement,
 )
@@ -348,3 +349,41 @@ def test_the_audit_withholds_a_complement_only_for_small_determined_cells(weight
     result = anonymity._withhold_for_determined(released, TRIANGLE_COUNTS, TRIANGLE, K, weight)
     assert result is changed
     assert released.tolist() == shown
+
+
+def _month_system(seed: int) -> sparse.csr_matrix:
+    """The lines of a real month cube restricted to a random three quarters of its cells, as the audit
+    builds them for the withheld cells."""
+    shape = (len(UNITS.parent), CATEGORIES + 1, WEEKS + 1)
+    equations = _equations(UNITS, shape)
+    unknown = np.random.default_rng(seed).random(equations.shape[1]) < 0.75
+    return equations[:, np.flatnonzero(unknown)].tocsr()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_sparse_projection_answers_for_a_month_cube_and_agrees_with_the_dense_check(seed):
+    # The sparse path is what keeps a month's audit fast; the dense QR is only its fallback.
+    system = _month_system(seed)
+    fixed = _fixed_by_projection(system)
+    assert fixed is not None, "the projection did not converge on an ordinary cube"
+    assert fixed.tolist() == _fixed_columns(system.toarray()).tolist()
+    assert 0 < fixed.sum() < system.shape[1]  # the case tells fixed cells from free ones
+
+
+def test_the_projection_of_no_lines_fixes_nothing():
+    assert _fixed_by_projection(sparse.csr_matrix((0, 3))).tolist() == [False, False, False]
+
+
+def test_an_unconverged_solution_is_refused_not_trusted(monkeypatch):
+    """A solver answer that leaves the residual off the row space would mark free cells as
+    fixed or fixed ones as free; the projection must give up (None) for the dense check."""
+    real = anonymity.sparse_linalg.lsqr
+
+    def slightly_off(matrix, probe, **options):  # type: ignore[no-untyped-def]
+        solution, *rest = real(matrix, probe, **options)
+        return (solution + 1e-3, *rest)
+
+    system = _month_system(0)
+    assert _fixed_by_projection(system) is not None
+    monkeypatch.setattr(anonymity.sparse_linalg, "lsqr", slightly_off)
+    assert _fixed_by_projection(system) is None
