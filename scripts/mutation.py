@@ -1,7 +1,8 @@
 """Mutation testing of the privacy, access and deadline core, one module at a time.
 
     python scripts/mutation.py run [MODULE ...]   mutate and test (all modules by default)
-    python scripts/mutation.py rerun MODULE [NAME ...]  test its survivors (or those named) again
+    python scripts/mutation.py rerun MODULE [NAME ...]  test its survivors and unchecked mutants
+                                                        (or those named) again
     python scripts/mutation.py report             write tests/MUTATION.md from the results
 
 mutmut reads its configuration only from ./pyproject.toml and keeps its results in ./mutants,
@@ -447,7 +448,7 @@ def main() -> int:
     run_parser.add_argument("modules", nargs="*", metavar="MODULE", help=", ".join(BY_NAME))
     run_parser.add_argument("--children", type=int, default=2)
     rerun_parser = sub.add_parser(
-        "rerun", help="test one module's surviving mutants again (or only those named)"
+        "rerun", help="test one module's surviving and unchecked mutants (or those named)"
     )
     rerun_parser.add_argument("module", choices=list(BY_NAME))
     rerun_parser.add_argument("names", nargs="*", metavar="MUTANT")
@@ -460,7 +461,7 @@ def main() -> int:
         names = args.names or sorted(
             name
             for name, verdict in (found[0] if found else {}).items()
-            if verdict in ("survived", "no tests") and name not in equivalents()
+            if verdict in ("survived", "no tests", "not checked") and name not in equivalents()
         )
         if names:
             rerun(module, names, args.children)
