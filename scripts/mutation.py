@@ -299,12 +299,13 @@ def rerun(module: Module, names: list[str], children: int) -> None:
 def live_verdicts(module: Module) -> dict[str, str] | None:
     """mutant name -> mutmut's verdict, from the .meta files mutmut writes beside each
     mutated source file; None when the module has not been run in this checkout."""
-    from mutmut.stats import status_by_exit_code
-
     mutants = WORK / module.name / "mutants"
     metas = sorted(mutants.glob("service/**/*.py.meta"))
     if not metas:
         return None
+    # Only here: the stored verdicts are reported without mutmut installed.
+    from mutmut.stats import status_by_exit_code
+
     verdicts = {}
     for meta in metas:
         exit_codes = _read_meta(meta)["exit_code_by_key"]
