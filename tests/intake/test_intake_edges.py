@@ -4,12 +4,17 @@ submission key on each case."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
 from sqlalchemy import func, select
 
-from service.db import AuditEvent, Message, to_day, utcnow
+from service.db import AuditEvent, Message, Report, to_day, utcnow
 from service.extensions import db
-from service.intake.service import add_reporter_message
+from service.intake.service import add_reporter_message, submit_report
+from service.schemas.reports import ReportCreateSchema
 from tests.cases.support import submit
+from tests.factories import report_payload
 
 #: German: "Gestern" and "Dienstplanung" are ordinary words in German, unknown capitalised
 #: words (so taken for names) in English.
@@ -107,3 +112,21 @@ def test_a_resend_is_answered_from_the_record_without_undoing_the_callers_work(o
         )
         == 1
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("We keep being asked to cover extra shifts and nobody says for how long.", False),
+        ("Since this started I have had thoughts of ending my life and I cannot sleep.", True),
+    ],
+)
+def test_a_resent_report_is_answered_exactly_as_it_was_first(org, text, crisis):
+    """The same submission key filed twice answers with the first report's case, receipt,
+    day and crisis signposting (only marked as replayed), and files nothing more."""
+    data = ReportCreateSchema().load(report_payload(org, text=text))
+    first = submit_report(data, submission_key="k" * 16, key_payload=data)
+    again = submit_report(data, submission_key="k" * 16, key_payload=data)
+    assert first.crisis is crisis and first.submitted_on is not None
+    assert again == replace(first, replayed=True)
+    assert db.session.scalar(select(func.count()).select_from(Report)) == 1
