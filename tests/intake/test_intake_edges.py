@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from service.db import AuditEvent, Message, Report, to_day, utcnow
+from service.db import AuditEvent, Message, Notification, Report, to_day, utcnow
 from service.extensions import db
 from service.intake.service import add_reporter_message, submit_report
 from service.schemas.reports import ReportCreateSchema
@@ -130,3 +130,20 @@ def test_a_resent_report_is_answered_exactly_as_it_was_first(org, text, crisis):
     assert first.crisis is crisis and first.submitted_on is not None
     assert again == replace(first, replayed=True)
     assert db.session.scalar(select(func.count()).select_from(Report)) == 1
+
+
+def test_a_reply_tells_staff_in_the_fixed_words_for_a_reporters_message(org):
+    """Staff are told of a reporter's reply in the fixed headline (never the reply's text)."""
+    case, _ = submit(org)
+    db.session.execute(db.delete(Notification))
+    db.session.commit()
+    add_reporter_message(case, "Friday works for me.")
+    bodies = (
+        db.session.execute(select(Notification.body).where(Notification.kind == "message"))
+        .scalars()
+        .all()
+    )
+    assert bodies
+    for body in bodies:
+        assert body.startswith(f"There is a new message from the reporter on case {case.id}.\n")
+        assert "Friday" not in body
