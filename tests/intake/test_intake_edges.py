@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from service.db import AuditEvent, Message, Notification, Report, to_day, utcnow
 from service.extensions import db
-from service.intake.service import add_reporter_message, submit_report
+from service.intake.service import add_reporter_message, reporter_status, submit_report
 from service.schemas.reports import ReportCreateSchema
 from tests.cases.support import submit
 from tests.factories import report_payload
@@ -147,3 +147,17 @@ def test_a_reply_tells_staff_in_the_fixed_words_for_a_reporters_message(org):
     for body in bodies:
         assert body.startswith(f"There is a new message from the reporter on case {case.id}.\n")
         assert "Friday" not in body
+
+
+@pytest.mark.parametrize("removed", [False, True])
+def test_the_reporters_status_says_when_the_details_were_removed(org, removed):
+    """The status a reporter reads says "(details removed)" exactly when the report's text has
+    been removed, and flags it as `text_removed`."""
+    case, _ = submit(org)
+    if removed:
+        case.report.text_removed_on = utcnow().date()
+        db.session.commit()
+    status = reporter_status(case)
+    expected = "Received: waiting for a Trust Leader" + (" (details removed)" if removed else "")
+    assert str(status["status_label"]) == expected
+    assert status["text_removed"] is removed and status["status"] == "new"
