@@ -274,6 +274,13 @@ def rerun(module: Module, names: list[str], children: int) -> None:
             )
         except subprocess.TimeoutExpired:
             return name, 36  # mutmut's "timeout", counted as killed as mutmut does
+        output = done.stdout + done.stderr
+        if done.returncode in (2, 4) and (
+            b"ImportError while loading conftest" in output or b"ERROR collecting" in output
+        ):
+            # The mutant stops the code importing, so no test can even start: killed. (mutmut
+            # forks from a process that imported the code already, so it never sees this.)
+            return name, 1
         return name, done.returncode
 
     from concurrent.futures import ThreadPoolExecutor
