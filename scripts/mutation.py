@@ -287,17 +287,17 @@ def rerun(module: Module, names: list[str], children: int) -> None:
 
     from mutmut.stats import status_by_exit_code
 
-    verdicts = {}
+    metas = {meta: json.loads(meta.read_text()) for meta in mutants.glob("service/**/*.py.meta")}
+    done = 0
     with ThreadPoolExecutor(max_workers=children) as pool:
         for name, code in pool.map(test_one, names):
-            verdicts[name] = code
-            print(f"{len(verdicts)}/{len(names)} {status_by_exit_code[code]}: {name}", flush=True)
-    for meta in mutants.glob("service/**/*.py.meta"):
-        data = json.loads(meta.read_text())
-        mine = {n: code for n, code in verdicts.items() if n in data["exit_code_by_key"]}
-        if mine:
-            data["exit_code_by_key"].update(mine)
-            meta.write_text(json.dumps(data, indent=4))
+            done += 1
+            print(f"{done}/{len(names)} {status_by_exit_code[code]}: {name}", flush=True)
+            # Saved as each verdict comes, so a stopped rerun keeps what it found.
+            for meta, data in metas.items():
+                if name in data["exit_code_by_key"]:
+                    data["exit_code_by_key"][name] = code
+                    meta.write_text(json.dumps(data, indent=4))
     record = stored(module) or {}
     elapsed = round(time.monotonic() - started)
     store(module, record.get("seconds", 0) + elapsed, children, record.get("exit", 0))
