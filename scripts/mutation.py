@@ -62,7 +62,6 @@ MODULES = (
             "tests/privacy/test_hash_keys.py",
             "tests/privacy/test_keyring.py",
             "tests/privacy/test_scrub_edges.py",
-            "tests/privacy/test_identifier_edges.py",
             "tests/privacy/test_rotation.py",
             "tests/privacy/test_directory_edges.py",
             "tests/privacy/test_keyring_edges.py",
@@ -163,14 +162,18 @@ IGNORED = shutil.ignore_patterns(
 )
 
 
+def selection(module: Module) -> list[str]:
+    """The module's test entries that exist: files, directories of them, or single test ids."""
+    return [t for t in module.tests if (ROOT / t.split("::")[0]).exists()]
+
+
 def mutmut_section(module: Module) -> str:
     """The [tool.mutmut] table of a module's copy: the shared settings of the project's own
     table, with this module's sources and tests."""
     shared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
     settings = {k: v for k, v in shared.items() if k not in ("source_paths", "paths_to_mutate")}
     settings["source_paths"] = list(module.sources)
-    existing = [t for t in module.tests if (ROOT / t.split("::")[0]).exists()]
-    settings["pytest_add_cli_args_test_selection"] = existing + list(module.pytest_args)
+    settings["pytest_add_cli_args_test_selection"] = selection(module) + list(module.pytest_args)
     lines = ["[tool.mutmut]"]
     for key, value in settings.items():
         lines.append(f"{key} = {json.dumps(value)}")
@@ -241,14 +244,14 @@ def rerun(module: Module, names: list[str], children: int) -> None:
     shutil.copytree(copy / "tests", mutants / "tests", dirs_exist_ok=True)
     stats = json.loads((mutants / "mutmut-stats.json").read_text())
     known_files = {test.split("::")[0] for test in stats["duration_by_test"]}
-    selection = []
-    for entry in module.tests:  # test files, directories of them, or single test ids
+    tests = []
+    for entry in selection(module):
         path = ROOT / entry.split("::")[0]
-        if path.is_dir():
-            selection += sorted(str(f.relative_to(ROOT)) for f in path.rglob("test_*.py"))
-        elif path.exists():
-            selection.append(entry)
-    added = [t for t in selection if t.split("::")[0] not in known_files]
+        if path.is_dir():  # the stats name test files, so a directory is its test files
+            tests += sorted(str(f.relative_to(ROOT)) for f in path.rglob("test_*.py"))
+        else:
+            tests.append(entry)
+    added = [t for t in tests if t.split("::")[0] not in known_files]
     common = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
     env = test_environment(copy)
     env["PYTHONPATH"] = str(mutants)
@@ -287,7 +290,7 @@ def rerun(module: Module, names: list[str], children: int) -> None:
 
     from mutmut.stats import status_by_exit_code
 
-    metas = {meta: json.loads(meta.read_text()) for meta in mutants.glob("service/**/*.py.meta")}
+    metas = {meta: _read_meta(meta) for meta in mutants.glob("service/**/*.py.meta")}
     done = 0
     with ThreadPoolExecutor(max_workers=children) as pool:
         for name, code in pool.map(test_one, names):
@@ -466,10 +469,11 @@ def main() -> int:
     if args.command == "rerun":
         module = BY_NAME[args.module]
         found = results(module)
+        known_equivalent = equivalents()
         names = args.names or sorted(
             name
             for name, verdict in (found[0] if found else {}).items()
-            if verdict in ("survived", "no tests", "not checked") and name not in equivalents()
+            if verdict in ("survived", "no tests", "not checked") and name not in known_equivalent
         )
         if names:
             rerun(module, names, args.children)

@@ -352,8 +352,8 @@ def test_the_audit_withholds_a_complement_only_for_small_determined_cells(weight
 
 
 def _month_system(seed: int) -> sparse.csr_matrix:
-    """The lines of a real month cube restricted to a random three quarters of its cells, as the audit
-    builds them for the withheld cells."""
+    """The lines of a real month cube restricted to a random three quarters of its cells, as
+    the audit builds them for the withheld cells."""
     shape = (len(UNITS.parent), CATEGORIES + 1, WEEKS + 1)
     equations = _equations(UNITS, shape)
     unknown = np.random.default_rng(seed).random(equations.shape[1]) < 0.75
