@@ -206,6 +206,7 @@ def prepare(module: Module) -> Path:
 
 def run(module: Module, children: int) -> None:
     """Mutate the module and test every mutant not yet judged (a stopped run resumes)."""
+    resumed = (WORK / module.name / "mutants").exists()
     copy = prepare(module)
     mutmut = Path(sys.executable).with_name("mutmut")
     started = time.monotonic()
@@ -214,8 +215,9 @@ def run(module: Module, children: int) -> None:
         [str(mutmut), "run", "--max-children", str(children)], cwd=copy, env=env, check=False
     )
     elapsed = time.monotonic() - started
-    previous = stored(module)
-    # A resumed run adds its time to the earlier runs' of the same mutants.
+    previous = stored(module) if resumed else None
+    # A resumed run adds its time to the earlier runs' of the same mutants; a run in a fresh
+    # copy judges every mutant again, so its time is the whole.
     seconds = round(elapsed) + (previous["seconds"] if previous else 0)
     store(module, seconds, children, result.returncode)
 

@@ -75,7 +75,7 @@ def receipt_hash(code: str) -> str | None:
     return hash_receipt(code, purpose_key(RECEIPT_PURPOSE))
 
 
-def preview(text: str, language: str = "en"):  # type: ignore[no-untyped-def]
+def preview(text: str, language: str):  # type: ignore[no-untyped-def]
     """What a Trust Leader will see of an account or reply: the scrubbed text, redactions
     marked. Must stay the very call the stored text goes through, so the preview is true."""
     return get_scrubber().scrub(text, language=language)
@@ -165,10 +165,8 @@ def _file_report(data: dict[str, Any], submission_key: str | None, key_payload: 
     crisis = needs_crisis_support(report)
 
     now = utcnow()
-    case = Case(
+    case = Case(  # new and waiting for routing: the model's defaults
         report=report,
-        status="new",
-        routing_state="pending",
         opened_at=to_hour(now),
         ack_due_at=to_hour(now) + settings.sla[report.risk_level],
         feedback_due_at=to_hour(now) + timedelta(days=settings.feedback_days),
