@@ -153,7 +153,7 @@ def test_a_text_in_a_language_not_offered_keeps_the_forms_language(org, form_lan
     assert report_language(RUSSIAN, form_language) == form_language
 
 
-def test_a_text_the_detector_is_sure_of_overrides_the_forms_language(org):
+def test_a_text_the_detector_is_sure_of_overrides_the_forms_language_and_is_scrubbed_in_it(org):
     german = (
         "Mein Teamleiter ändert ständig meine Schichten ohne Vorwarnung und hat gesagt, dass "
         "ich gehen muss, wenn ich mich noch einmal beschwere."
@@ -162,6 +162,8 @@ def test_a_text_the_detector_is_sure_of_overrides_the_forms_language(org):
     report = case.report
     assert (report.language, report.form_language, report.detected_language) == ("de", "en", "de")
     assert report_language(german, "en") == "de"
+    # Scrubbed as German: read as English, its capitalised nouns would be taken for names.
+    assert report.text == german
 
 
 def test_a_new_case_waits_for_its_first_routing_round(org, monkeypatch, app):

@@ -1,0 +1,101 @@
+"""Sign-in at its edges: the pending second-factor step on both sides of its time limit, the
+break-glass admin's password session, and who the audit log names when an account's sign-in
+is delayed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from service import auth, sign_in_throttle
+from service.db import AuditEvent
+from service.extensions import db, limiter
+from tests.auth.test_second_factor import password_step
+from tests.cases.support import csrf_token, fresh_code, post_form, sign_in
+from tests.conftest import make_app
+from tests.factories import seed_org
+
+NOW = datetime(2026, 6, 15, 12, 0, 0)
+LEAD = "lead@demo.defuse"
+
+
+@pytest.mark.parametrize(
+    ("age", "accepted"),
+    [(auth.PENDING_SECONDS, True), (auth.PENDING_SECONDS + 1, False), (None, False)],
+)
+def test_the_second_factor_step_lasts_exactly_its_time(app, org, monkeypatch, age, accepted):
+    """A code typed exactly PENDING_SECONDS after the password is still taken; a second
+    later, or with no start time at all, the step is over and forgotten: back to the
+    password."""
+    client = app.test_client()
+    assert password_step(client, LEAD).headers["Location"] == "/login/second-factor"
+    monkeypatch.setattr(auth, "utcnow", lambda: NOW)
+    with client.session_transaction() as stored:
+        pending = dict(stored["pending"])
+        if age is None:
+            del pending["at"]
+        else:
+            pending["at"] = NOW.timestamp() - age
+        stored["pending"] = pending
+    response = post_form(client, "/login/second-factor", {"code": fresh_code(LEAD)}, page="/login")
+    assert response.status_code == 302
+    assert response.headers["Location"] == ("/cases" if accepted else "/login")
+    with client.session_transaction() as stored:
+        assert "pending" not in stored
+        assert ("uid" in stored) is accepted
+
+
+def test_the_break_glass_admin_keeps_a_working_password_session(settings):
+    """With sign-in through the organisation and passwords kept for one admin, that admin's
+    password session stays open on the pages after signing in."""
+    app = make_app(
+        settings.replace(
+            oidc_issuer="http://127.0.0.1:9",  # never reached: nobody signs in through it here
+            oidc_client_id="defuse",
+            oidc_client_secret="from-the-secret-store",
+            oidc_role_map={"defuse-admins": "admin"},
+            local_sign_in="break-glass",
+            break_glass_admin="admin@demo.defuse",
+        )
+    )
+    with app.app_context():
+        seed_org()
+        client = app.test_client()
+        sign_in(client, "admin@demo.defuse")
+        for _ in range(2):
+            assert client.get("/admin/users").status_code == 200
+
+
+@pytest.fixture
+def limited_app(settings):  # type: ignore[no-untyped-def]
+    app = make_app(settings.replace(rate_limits_enabled=True))
+    with app.app_context():
+        limiter.reset()
+        seed_org()
+        yield app
+
+
+def test_a_delay_caused_from_a_signed_in_browser_is_the_systems_in_the_audit_log(limited_app):
+    """The delay is the system's doing, whoever typed the wrong passwords: a colleague signed
+    in in the same browser is not named as its actor."""
+    staff = seed_org().staff
+    browser = limited_app.test_client()
+    sign_in(browser, LEAD)
+    for n in range(sign_in_throttle.FREE_FAILURES + 1):
+        browser.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"
+        response = browser.post(
+            "/login",
+            data={
+                "csrf_token": csrf_token(browser, "/login"),
+                "email": "leader@demo.defuse",
+                "password": "wrong password!",
+            },
+        )
+        assert response.status_code == 401
+    (event,) = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "staff.sign_in_delayed")
+    ).scalars()
+    assert (event.actor_kind, event.actor_id) == ("system", None)
+    assert event.detail["target_user"] == staff["leader"].id != staff["lead"].id
