@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from service import auth, sign_in_throttle
-from service.db import AuditEvent
+from service.db import AuditEvent, User
 from service.extensions import db, limiter
 from tests.auth.test_second_factor import password_step
 from tests.cases.support import csrf_token, fresh_code, post_form, sign_in
@@ -99,3 +99,26 @@ def test_a_delay_caused_from_a_signed_in_browser_is_the_systems_in_the_audit_log
     ).scalars()
     assert (event.actor_kind, event.actor_id) == ("system", None)
     assert event.detail["target_user"] == staff["leader"].id != staff["lead"].id
+
+
+@pytest.mark.parametrize("change", ["deactivated", "sessions ended", "deleted"])
+def test_a_second_factor_step_ends_when_the_account_changes_under_it(app, org, change):
+    """Between the password and the code, the account is deactivated, has its sessions ended
+    by an admin, or is gone: the code no longer signs anyone in, and the step is forgotten."""
+    client = app.test_client()
+    assert password_step(client, LEAD).headers["Location"] == "/login/second-factor"
+    code = fresh_code(LEAD)
+    lead = db.session.execute(select(User).where(User.email == LEAD)).scalar_one()
+    if change == "deactivated":
+        lead.active = False
+    elif change == "sessions ended":
+        lead.session_generation += 1
+    else:
+        with client.session_transaction() as stored:
+            stored["pending"] = {**stored["pending"], "uid": 10**6}
+    db.session.commit()
+    response = post_form(client, "/login/second-factor", {"code": code}, page="/login")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    with client.session_transaction() as stored:
+        assert "pending" not in stored and "uid" not in stored
