@@ -15,7 +15,7 @@ from service.extensions import db, limiter
 from tests.auth.test_second_factor import password_step
 from tests.cases.support import csrf_token, fresh_code, post_form, sign_in
 from tests.conftest import make_app
-from tests.factories import seed_org
+from tests.factories import PASSWORD, seed_org
 
 NOW = datetime(2026, 6, 15, 12, 0, 0)
 LEAD = "lead@demo.defuse"
@@ -122,3 +122,72 @@ def test_a_second_factor_step_ends_when_the_account_changes_under_it(app, org, c
     assert response.headers["Location"] == "/login"
     with client.session_transaction() as stored:
         assert "pending" not in stored and "uid" not in stored
+
+
+def _oidc(settings, local_sign_in: str):  # type: ignore[no-untyped-def]
+    return settings.replace(
+        oidc_issuer="http://127.0.0.1:9",  # never reached: only the sign-in page is read
+        oidc_client_id="defuse",
+        oidc_client_secret="from-the-secret-store",
+        oidc_role_map={"defuse-admins": "admin"},
+        local_sign_in=local_sign_in,
+        break_glass_admin="admin@demo.defuse" if local_sign_in == "break-glass" else "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sign_in_by", "organisation", "password_form", "break_glass"),
+    [
+        ("passwords", False, True, False),
+        ("on", True, True, False),
+        ("break-glass", True, True, True),
+        ("off", True, False, False),
+    ],
+)
+def test_the_sign_in_page_offers_the_ways_that_are_switched_on(
+    settings, sign_in_by, organisation, password_form, break_glass
+):
+    app = make_app(settings if sign_in_by == "passwords" else _oidc(settings, sign_in_by))
+    with app.app_context():
+        page = app.test_client().get("/login?next=/cases/7").get_data(as_text=True)
+    assert ('id="sso-sign-in"' in page) is organisation
+    assert ('id="password-sign-in"' in page) is password_form
+    assert ("break-glass administrator only" in page) is break_glass
+    assert ("Or with a Defuse password" in page) is (sign_in_by == "on")
+    if organisation:  # where to go after signing in is handed on to the organisation's sign-in
+        assert 'href="/login/oidc?next=/cases/7"' in page
+
+
+def test_a_wrong_password_is_named_on_the_page(app, org):
+    response = password_step(app.test_client(), LEAD, password="not the password at all")
+    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    assert 'role="alert" id="login-error">That email and password do not match an active ' in page
+    assert 'aria-describedby="login-error"' in page
+
+
+@pytest.mark.parametrize(
+    ("target", "kept"),
+    [
+        ("/cases/7", True),
+        ("/cases?sort=X&q=XX", True),  # capitals and query strings are ordinary paths
+        ("//evil.example/cases", False),
+        ("/\\evil.example", False),
+        ("/\t/evil.example", False),
+        ("https://evil.example/", False),
+        ("cases", False),
+    ],
+)
+def test_sign_in_goes_on_only_to_a_path_on_this_site(app, org, target, kept):
+    client = app.test_client()
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={
+            "csrf_token": csrf_token(client, "/login"),
+            "email": "leader@demo.defuse",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == (target if kept else "/cases")
