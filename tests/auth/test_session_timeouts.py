@@ -5,7 +5,7 @@ and for one that passes a second factor."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -131,3 +131,43 @@ def test_the_step_between_password_and_code_lasts_ten_minutes(app, org, clock, b
     response = post_form(client, "/login/second-factor", {"code": fresh_code(LEAD)}, page="/login")
     assert response.status_code == 302
     assert (urlsplit(response.headers["Location"]).path != "/login") is still_owed
+
+
+NOW = datetime(2026, 6, 15, 12, 0, 0)
+
+
+def _session_stamped(app, monkeypatch, **stamps):  # type: ignore[no-untyped-def]
+    """A password-only session whose start and last request are set to `stamps` (seconds
+    before NOW, or None for a stamp that is missing), on a clock standing at NOW."""
+    client = signed_in(app, LEADER)
+    monkeypatch.setattr(service.auth, "utcnow", lambda: NOW)
+    with client.session_transaction() as stored:
+        for name, ago in stamps.items():
+            if ago is None:
+                stored.pop(name, None)
+            else:
+                stored[name] = NOW.timestamp() - ago
+    return client
+
+
+@pytest.mark.parametrize(("beyond", "still_in"), [(0, True), (1, False)])
+def test_the_idle_limit_to_the_second(app, org, monkeypatch, beyond, still_in):
+    idle = app.config["DEFUSE"].session_idle_minutes * 60
+    client = _session_stamped(app, monkeypatch, started=idle + beyond, seen=idle + beyond)
+    assert signed_in_now(client.get("/cases")) is still_in
+
+
+@pytest.mark.parametrize(("beyond", "still_in"), [(0, True), (1, False)])
+def test_the_absolute_limit_to_the_second(app, org, monkeypatch, beyond, still_in):
+    lifetime = app.config["DEFUSE"].session_absolute_hours * 3600
+    client = _session_stamped(app, monkeypatch, started=lifetime + beyond, seen=60)
+    assert signed_in_now(client.get("/cases")) is still_in
+
+
+@pytest.mark.parametrize("missing", ["started", "seen"])
+def test_a_session_without_its_time_stamps_is_over(app, org, monkeypatch, missing):
+    stamps = {"started": 60, "seen": 60, missing: None}
+    client = _session_stamped(app, monkeypatch, **stamps)
+    assert not signed_in_now(client.get("/cases"))
+    with client.session_transaction() as stored:
+        assert "uid" not in stored
