@@ -154,11 +154,9 @@ def _user_from_session() -> User | None:
 
 def load_user() -> None:
     g.user = None
-    g.via_token = False
     header = request.headers.get("Authorization")
     if header and request.path.startswith("/api/"):
         g.user = _user_from_token(header)
-        g.via_token = g.user is not None
         if g.user is None:
             raise Unauthorized("The API token is missing, invalid or revoked.")
     elif not request.path.startswith("/api/"):

@@ -191,3 +191,16 @@ def test_sign_in_goes_on_only_to_a_path_on_this_site(app, org, target, kept):
     )
     assert response.status_code == 302
     assert response.headers["Location"] == (target if kept else "/cases")
+
+
+def test_a_session_ends_when_its_account_is_deactivated_by_any_path(app, org):
+    """Deactivation from the admin pages also ends sessions by their generation; an account
+    switched off any other way (a directory sync, the database) is signed out all the same."""
+    client = app.test_client()
+    sign_in(client, "leader@demo.defuse")
+    assert client.get("/cases").status_code == 200
+    leader = db.session.execute(select(User).where(User.email == "leader@demo.defuse")).scalar_one()
+    leader.active = False
+    db.session.commit()
+    response = client.get("/cases")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
