@@ -257,11 +257,28 @@ def rerun(module: Module, names: list[str], children: int) -> None:
     common = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
     env = test_environment(copy)
     env["PYTHONPATH"] = str(mutants)
+    # The stats name the tests as they were: one renamed or removed since would stop pytest
+    # before it tests anything, and one added to a known file would be left out.
+    collected = subprocess.run(  # noqa: S603 (our own pytest, our own test ids)
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", *module.pytest_args, *tests],
+        cwd=mutants,
+        env={**env, "MUTANT_UNDER_TEST": "list_all_tests"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    existing = {line for line in collected.stdout.splitlines() if "::" in line}
+    added += sorted(
+        test
+        for test in existing - set(stats["duration_by_test"])
+        if test.split("::")[0] in known_files
+    )
     started = time.monotonic()
 
     def test_one(name: str) -> tuple[str, int]:
         function = name.partition("__mutmut_")[0]
-        tests = sorted(stats["tests_by_mangled_function_name"].get(function, ())) + added
+        known = stats["tests_by_mangled_function_name"].get(function, ())
+        tests = sorted(t for t in known if t in existing) + added
         if not tests:
             return name, 33  # mutmut's "no tests"
         seconds = sum(stats["duration_by_test"].get(t, 30.0) for t in tests)
@@ -294,18 +311,20 @@ def rerun(module: Module, names: list[str], children: int) -> None:
 
     metas = {meta: _read_meta(meta) for meta in mutants.glob("service/**/*.py.meta")}
     done = 0
-    with ThreadPoolExecutor(max_workers=children) as pool:
-        for name, code in pool.map(test_one, names):
-            done += 1
-            print(f"{done}/{len(names)} {status_by_exit_code[code]}: {name}", flush=True)
-            # Saved as each verdict comes, so a stopped rerun keeps what it found.
-            for meta, data in metas.items():
-                if name in data["exit_code_by_key"]:
-                    data["exit_code_by_key"][name] = code
-                    meta.write_text(json.dumps(data, indent=4))
-    record = stored(module) or {}
-    elapsed = round(time.monotonic() - started)
-    store(module, record.get("seconds", 0) + elapsed, children, record.get("exit", 0))
+    try:
+        with ThreadPoolExecutor(max_workers=children) as pool:
+            for name, code in pool.map(test_one, names):
+                done += 1
+                print(f"{done}/{len(names)} {status_by_exit_code[code]}: {name}", flush=True)
+                # Saved as each verdict comes, so a stopped rerun keeps what it found.
+                for meta, data in metas.items():
+                    if name in data["exit_code_by_key"]:
+                        data["exit_code_by_key"][name] = code
+                        meta.write_text(json.dumps(data, indent=4))
+    finally:  # stopped with Ctrl-C too: the repository's record gets what was found
+        record = stored(module) or {}
+        elapsed = round(time.monotonic() - started)
+        store(module, record.get("seconds", 0) + elapsed, children, record.get("exit", 0))
 
 
 def live_verdicts(module: Module) -> dict[str, str] | None:

@@ -204,3 +204,15 @@ def test_a_session_ends_when_its_account_is_deactivated_by_any_path(app, org):
     db.session.commit()
     response = client.get("/cases")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_the_api_takes_only_tokens_never_the_browsers_session(app, org):
+    """A signed-in browser's cookie opens no API route (so a page elsewhere cannot call the
+    API as the staff member); a wrong token is refused with the reason."""
+    browser = app.test_client()
+    sign_in(browser, "leader@demo.defuse")
+    assert browser.get("/cases").status_code == 200
+    assert browser.get("/api/v1/cases").status_code == 401
+    refused = browser.get("/api/v1/cases", headers={"Authorization": "Bearer not-a-token"})
+    assert refused.status_code == 401
+    assert "The API token is missing, invalid or revoked." in refused.get_data(as_text=True)
