@@ -10,22 +10,11 @@ from sqlalchemy import select
 
 from service import sign_in_throttle
 from service.db import AuditEvent
-from service.extensions import db, limiter
+from service.extensions import db
 from tests.cases.support import csrf_token, pass_second_factor
-from tests.conftest import make_app
 from tests.factories import PASSWORD, seed_org
 
 OWNER = "leader@demo.defuse"
-
-
-@pytest.fixture
-def limited_app(settings):  # type: ignore[no-untyped-def]
-    # The production default limit, with rate limits on.
-    app = make_app(settings.replace(rate_limits_enabled=True))
-    with app.app_context():
-        limiter.reset()
-        seed_org()
-        yield app
 
 
 def _attempt(client, email: str, password: str, address: str, next_path: str = ""):  # type: ignore[no-untyped-def]

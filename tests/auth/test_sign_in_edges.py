@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from service import auth, sign_in_throttle
 from service.db import AuditEvent, User
-from service.extensions import db, limiter
+from service.extensions import db
 from tests.auth.test_second_factor import password_step
 from tests.cases.support import csrf_token, fresh_code, post_form, sign_in
 from tests.conftest import make_app
@@ -47,34 +47,27 @@ def test_the_second_factor_step_lasts_exactly_its_time(app, org, monkeypatch, ag
         assert ("uid" in stored) is accepted
 
 
+def _oidc(settings, local_sign_in: str):  # type: ignore[no-untyped-def]
+    return settings.replace(
+        oidc_issuer="http://127.0.0.1:9",  # never reached: only the sign-in page is read
+        oidc_client_id="defuse",
+        oidc_client_secret="from-the-secret-store",
+        oidc_role_map={"defuse-admins": "admin"},
+        local_sign_in=local_sign_in,
+        break_glass_admin="admin@demo.defuse" if local_sign_in == "break-glass" else "",
+    )
+
+
 def test_the_break_glass_admin_keeps_a_working_password_session(settings):
     """With sign-in through the organisation and passwords kept for one admin, that admin's
     password session stays open on the pages after signing in."""
-    app = make_app(
-        settings.replace(
-            oidc_issuer="http://127.0.0.1:9",  # never reached: nobody signs in through it here
-            oidc_client_id="defuse",
-            oidc_client_secret="from-the-secret-store",
-            oidc_role_map={"defuse-admins": "admin"},
-            local_sign_in="break-glass",
-            break_glass_admin="admin@demo.defuse",
-        )
-    )
+    app = make_app(_oidc(settings, "break-glass"))
     with app.app_context():
         seed_org()
         client = app.test_client()
         sign_in(client, "admin@demo.defuse")
         for _ in range(2):
             assert client.get("/admin/users").status_code == 200
-
-
-@pytest.fixture
-def limited_app(settings):  # type: ignore[no-untyped-def]
-    app = make_app(settings.replace(rate_limits_enabled=True))
-    with app.app_context():
-        limiter.reset()
-        seed_org()
-        yield app
 
 
 def test_a_delay_caused_from_a_signed_in_browser_is_the_systems_in_the_audit_log(limited_app):
@@ -122,17 +115,6 @@ def test_a_second_factor_step_ends_when_the_account_changes_under_it(app, org, c
     assert response.headers["Location"] == "/login"
     with client.session_transaction() as stored:
         assert "pending" not in stored and "uid" not in stored
-
-
-def _oidc(settings, local_sign_in: str):  # type: ignore[no-untyped-def]
-    return settings.replace(
-        oidc_issuer="http://127.0.0.1:9",  # never reached: only the sign-in page is read
-        oidc_client_id="defuse",
-        oidc_client_secret="from-the-secret-store",
-        oidc_role_map={"defuse-admins": "admin"},
-        local_sign_in=local_sign_in,
-        break_glass_admin="admin@demo.defuse" if local_sign_in == "break-glass" else "",
-    )
 
 
 @pytest.mark.parametrize(
