@@ -179,15 +179,8 @@ def end_all_sessions(user: User) -> None:
 def start_session(user: User, method: str) -> None:
     _fresh_session()
     now = utcnow().timestamp()
-    session.update(
-        sid=secrets.token_urlsafe(16),
-        uid=user.id,
-        gen=user.session_generation,
-        method=method,
-        started=now,
-        seen=now,
-    )
-    session.permanent = True
+    # Every session is permanent (SESSION_PERMANENT): its cookie lasts the absolute limit.
+    session.update(uid=user.id, gen=user.session_generation, method=method, started=now, seen=now)
 
 
 # --- between the password and the second factor -----------------------------------------------

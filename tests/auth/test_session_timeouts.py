@@ -171,3 +171,16 @@ def test_a_session_without_its_time_stamps_is_over(app, org, monkeypatch, missin
     assert not signed_in_now(client.get("/cases"))
     with client.session_transaction() as stored:
         assert "uid" not in stored
+
+
+def test_the_session_cookie_outlives_the_browser_only_up_to_the_absolute_limit(app, org):
+    """The cookie carries an expiry (a staff member who closes the browser mid-shift is still
+    signed in on return), and that expiry is the absolute limit, so the browser drops the
+    cookie when the server would refuse it anyway."""
+    before = utcnow()
+    client = signed_in(app, LEADER)
+    cookie = client.get_cookie("defuse_session")
+    assert cookie is not None and cookie.expires is not None
+    lifetime = timedelta(hours=app.config["DEFUSE"].session_absolute_hours)
+    expires = cookie.expires.replace(tzinfo=None)
+    assert before + lifetime - timedelta(seconds=1) <= expires <= utcnow() + lifetime

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from service import auth, sign_in_throttle
 from service.db import AuditEvent, User
 from service.extensions import db
+from service.passwords import NO_PASSWORD
 from tests.auth.test_second_factor import password_step
 from tests.cases.support import csrf_token, fresh_code, post_form, sign_in
 from tests.conftest import make_app
@@ -19,6 +20,7 @@ from tests.factories import PASSWORD, seed_org
 
 NOW = datetime(2026, 6, 15, 12, 0, 0)
 LEAD = "lead@demo.defuse"
+LEADER = "leader@demo.defuse"  # password only
 
 
 @pytest.mark.parametrize(
@@ -82,7 +84,7 @@ def test_a_delay_caused_from_a_signed_in_browser_is_the_systems_in_the_audit_log
             "/login",
             data={
                 "csrf_token": csrf_token(browser, "/login"),
-                "email": "leader@demo.defuse",
+                "email": LEADER,
                 "password": "wrong password!",
             },
         )
@@ -148,6 +150,20 @@ def test_a_wrong_password_is_named_on_the_page(app, org):
     assert 'aria-describedby="login-error"' in page
 
 
+@pytest.mark.parametrize("password", [PASSWORD, NO_PASSWORD, ""])
+def test_an_account_without_a_password_takes_none(app, org, password):
+    """An account made through the organisation's sign-in has no password: no password opens
+    it, not the one it had before, not the marker stored in its place, not an empty one."""
+    leader = db.session.execute(select(User).where(User.email == LEADER)).scalar_one()
+    leader.password_hash = NO_PASSWORD
+    db.session.commit()
+    response = password_step(app.test_client(), LEADER, password=password)
+    assert response.status_code == 401
+    assert "That email and password do not match an active account." in response.get_data(
+        as_text=True
+    )
+
+
 @pytest.mark.parametrize(
     ("target", "kept"),
     [
@@ -167,7 +183,7 @@ def test_sign_in_goes_on_only_to_a_path_on_this_site(app, org, target, kept):
         query_string={"next": target},
         data={
             "csrf_token": csrf_token(client, "/login"),
-            "email": "leader@demo.defuse",
+            "email": LEADER,
             "password": PASSWORD,
         },
     )
@@ -179,9 +195,9 @@ def test_a_session_ends_when_its_account_is_deactivated_by_any_path(app, org):
     """Deactivation from the admin pages also ends sessions by their generation; an account
     switched off any other way (a directory sync, the database) is signed out all the same."""
     client = app.test_client()
-    sign_in(client, "leader@demo.defuse")
+    sign_in(client, LEADER)
     assert client.get("/cases").status_code == 200
-    leader = db.session.execute(select(User).where(User.email == "leader@demo.defuse")).scalar_one()
+    leader = db.session.execute(select(User).where(User.email == LEADER)).scalar_one()
     leader.active = False
     db.session.commit()
     response = client.get("/cases")
@@ -192,7 +208,7 @@ def test_the_api_takes_only_tokens_never_the_browsers_session(app, org):
     """A signed-in browser's cookie opens no API route (so a page elsewhere cannot call the
     API as the staff member); a wrong token is refused with the reason."""
     browser = app.test_client()
-    sign_in(browser, "leader@demo.defuse")
+    sign_in(browser, LEADER)
     assert browser.get("/cases").status_code == 200
     assert browser.get("/api/v1/cases").status_code == 401
     refused = browser.get("/api/v1/cases", headers={"Authorization": "Bearer not-a-token"})
