@@ -378,15 +378,11 @@ def closing_resolutions(case: Case) -> tuple[str, ...]:
 
 
 def _refuse_transition(case: Case, target: str) -> WorkflowError:
+    """Never for a closed case: transition() refuses any change to one before asking here, so
+    there is always somewhere to go."""
     allowed = [status_label(s, lower=False) for s in allowed_transitions(case)]
-    if case.status in OPEN_STATUSES and closing_resolutions(case):
+    if closing_resolutions(case):  # open: closing with the resolution in one step
         allowed.append(Label(N_("Closed (with its resolution)")))
-    if not allowed:
-        return WorkflowError(
-            N_("A case that is %(status)s cannot become %(target)s. It is closed."),
-            status=status_label(case.status),
-            target=status_label(target),
-        )
     return WorkflowError(
         N_("A case that is %(status)s cannot become %(target)s. It can move to: %(next)s."),
         status=status_label(case.status),

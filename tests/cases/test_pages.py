@@ -191,6 +191,7 @@ def test_status_buttons_and_closing(app, org, leader_client):
     }
     asked = post_form(leader_client, f"{path}/status", answers, page=path)
     assert asked.status_code == 200 and 'id="confirm-form"' in page_text(asked)
+    assert "resolved as <strong>resolved informally</strong>." in page_text(asked)
     db.session.expire_all()
     assert db.session.get(Case, case.id).status == "acknowledged"  # nothing happens unconfirmed
     closed = post_form(leader_client, f"{path}/status", {**answers, "confirm": "yes"}, page=path)
