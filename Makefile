@@ -83,9 +83,10 @@ $(BIN)/.mutation-installed: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[dev,mutation]'
 	touch $@
 
-# MODULES="privacy routing" runs only those; tests/MUTATION.md is written either way.
+# MODULES="privacy routing" runs only those. MUTATION_ARGS=--fresh judges every mutant, not only
+# those of functions changed since the stored verdicts. tests/MUTATION.md is written either way.
 mutation: install $(BIN)/.mutation-installed
-	$(BIN)/python scripts/mutation.py run $(MODULES)
+	$(BIN)/python scripts/mutation.py run $(MUTATION_ARGS) $(MODULES)
 
 $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

@@ -11,11 +11,19 @@ so each module gets its own copy of the project under .mutation/<module>/ with i
 module's run to its fast, relevant tests, lets modules be re-run alone, and keeps their
 results apart. Surviving mutants judged equivalent are listed, with a reason, in
 tests/mutation_equivalents.toml; the report counts them separately.
+
+A new checkout has no .mutation/, and a module's full run takes hours on two cores. So each
+stored record keeps, beside the verdicts, the hash of every mutated function (mutmut's own)
+and of every test file the survivors were judged against. A run in a new checkout starts
+from the stored verdicts of every function whose hash is unchanged, and mutmut judges only
+the rest; a rerun tests a survivor again only against the test files changed or added since
+it survived (the unchanged ones already let it through). `run --fresh` judges everything.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -204,9 +212,13 @@ def prepare(module: Module) -> Path:
     return copy
 
 
-def run(module: Module, children: int) -> None:
-    """Mutate the module and test every mutant not yet judged (a stopped run resumes)."""
-    resumed = (WORK / module.name / "mutants").exists()
+def run(module: Module, children: int, fresh: bool = False) -> None:
+    """Mutate the module and test every mutant not yet judged (a stopped run resumes, and a
+    new checkout starts from the stored verdicts of unchanged functions unless fresh)."""
+    mutants = WORK / module.name / "mutants"
+    if fresh and mutants.exists():
+        shutil.rmtree(mutants)
+    resumed = mutants.exists() or (not fresh and seed(module))
     copy = prepare(module)
     mutmut = Path(sys.executable).with_name("mutmut")
     started = time.monotonic()
@@ -219,7 +231,53 @@ def run(module: Module, children: int) -> None:
     # A resumed run adds its time to the earlier runs' of the same mutants; a run in a fresh
     # copy judges every mutant again, so its time is the whole.
     seconds = round(elapsed) + (previous["seconds"] if previous else 0)
-    store(module, seconds, children, result.returncode)
+    # A resumed run leaves the survivors judged as they were, so they still stand against
+    # the tests they were judged by; a fresh one judged them all against the copy's.
+    judged_by = previous.get("tests") if previous else test_hashes(copy)
+    store(module, seconds, children, result.returncode, judged_by)
+
+
+# mutmut's exit code for each verdict, to hand stored verdicts back to it
+EXIT_CODE = {"killed": 1, "survived": 0, "no tests": 33, "timeout": 36}
+
+
+def seed(module: Module) -> bool:
+    """Give a new checkout's copy the stored verdicts, in mutmut's own .meta files, with the
+    function hashes they were reached for: mutmut keeps a verdict only while its function's
+    hash is unchanged, and judges the rest. False if there is nothing to start from."""
+    record = stored(module)
+    if not record or not record.get("hashes"):
+        return False
+    for source, hashes in record["hashes"].items():
+        dotted = source.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        exit_codes = {
+            name: EXIT_CODE.get(verdict)
+            for name, verdict in record["verdicts"].items()
+            if name.rsplit(".", 1)[0] == dotted
+        }
+        meta = WORK / module.name / "mutants" / (source + ".meta")
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta.write_text(
+            json.dumps(
+                {
+                    "exit_code_by_key": exit_codes,
+                    "hash_by_function_name": hashes,
+                    "type_check_error_by_key": {},
+                    "durations_by_key": {},
+                    "estimated_durations_by_key": {},
+                },
+                indent=4,
+            )
+        )
+    return True
+
+
+def test_hashes(copy: Path) -> dict[str, str]:
+    """Each test file of a copy, by its content's hash: what its verdicts were judged by."""
+    return {
+        str(path.relative_to(copy)): hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        for path in sorted((copy / "tests").rglob("test_*.py"))
+    }
 
 
 def test_environment(copy: Path) -> dict[str, str]:
@@ -233,17 +291,23 @@ def test_environment(copy: Path) -> dict[str, str]:
     return env
 
 
-def rerun(module: Module, names: list[str], children: int) -> None:
+def rerun(module: Module, names: list[str], children: int, named: bool = False) -> None:
     """Test the named mutants again, e.g. survivors once new tests are written.
 
     Not through `mutmut run NAME`: mutmut forgets every verdict of a module when its test
     selection changes, and adding a test file to the selection is such a change. So each
     mutant runs as mutmut runs it (pytest -x in mutants/, the mutant switched on by
     MUTANT_UNDER_TEST) on the tests mutmut's stats tied to its function plus every test file
-    added since, and its verdict is written into mutmut's own results."""
+    added since, and its verdict is written into mutmut's own results. A survivor is tested
+    only against the test files changed since it survived, unless named."""
+    record = stored(module) or {}
     copy = prepare(module)
     mutants = copy / "mutants"
     shutil.copytree(copy / "tests", mutants / "tests", dirs_exist_ok=True)
+    now = test_hashes(copy)
+    before = record.get("tests")
+    changed = {f for f, h in now.items() if before is None or before.get(f) != h}
+    earlier = record.get("verdicts", {})
     stats = json.loads((mutants / "mutmut-stats.json").read_text())
     known_files = {test.split("::")[0] for test in stats["duration_by_test"]}
     tests = []
@@ -277,10 +341,13 @@ def rerun(module: Module, names: list[str], children: int) -> None:
 
     def test_one(name: str) -> tuple[str, int]:
         function = name.partition("__mutmut_")[0]
-        known = stats["tests_by_mangled_function_name"].get(function, ())
-        tests = sorted(t for t in known if t in existing) + added
+        known = [
+            t for t in stats["tests_by_mangled_function_name"].get(function, ()) if t in existing
+        ]
+        survived = earlier.get(name) in ("survived", "no tests") and not named
+        tests = tests_to_run(known, changed, added, survived)
         if not tests:
-            return name, 33  # mutmut's "no tests"
+            return name, EXIT_CODE[earlier[name]] if survived else 33  # 33: "no tests"
         seconds = sum(stats["duration_by_test"].get(t, 30.0) for t in tests)
         limit = (seconds + common["timeout_constant"]) * common["timeout_multiplier"]
         command = [sys.executable, "-m", "pytest", "-q", *common["pytest_add_cli_args"]]
@@ -311,6 +378,7 @@ def rerun(module: Module, names: list[str], children: int) -> None:
 
     metas = {meta: _read_meta(meta) for meta in mutants.glob("service/**/*.py.meta")}
     done = 0
+    finished = False
     try:
         with ThreadPoolExecutor(max_workers=children) as pool:
             for name, code in pool.map(test_one, names):
@@ -321,10 +389,24 @@ def rerun(module: Module, names: list[str], children: int) -> None:
                     if name in data["exit_code_by_key"]:
                         data["exit_code_by_key"][name] = code
                         meta.write_text(json.dumps(data, indent=4))
+        finished = True
     finally:  # stopped with Ctrl-C too: the repository's record gets what was found
-        record = stored(module) or {}
         elapsed = round(time.monotonic() - started)
-        store(module, record.get("seconds", 0) + elapsed, children, record.get("exit", 0))
+        # Only a rerun of every survivor leaves them all judged against today's tests.
+        judged_by = now if finished and not named else before
+        store(
+            module, record.get("seconds", 0) + elapsed, children, record.get("exit", 0), judged_by
+        )
+
+
+def tests_to_run(
+    known: list[str], changed: set[str], added: list[str], survived: bool
+) -> list[str]:
+    """The tests to judge a mutant by: of those tied to its function (known), the ones in
+    changed test files and the added ones first, since pytest -x stops at the first failure.
+    A mutant that survived gets only those: the unchanged files already let it through."""
+    fresh = [t for t in sorted(known) if t.split("::")[0] in changed] + added
+    return fresh if survived else fresh + [t for t in sorted(known) if t not in fresh]
 
 
 def live_verdicts(module: Module) -> dict[str, str] | None:
@@ -355,8 +437,28 @@ def _read_meta(meta: Path) -> dict:
     return json.loads(meta.read_text())
 
 
-def store(module: Module, seconds: int, children: int, exit_code: int) -> None:
+def live_hashes(module: Module) -> dict[str, dict[str, str]]:
+    """source file -> mutmut's hash of each mutated function, as its verdicts were reached."""
+    mutants = WORK / module.name / "mutants"
+    return {
+        str(meta.relative_to(mutants)).removesuffix(".meta"): _read_meta(meta)[
+            "hash_by_function_name"
+        ]
+        for meta in sorted(mutants.glob("service/**/*.py.meta"))
+    }
+
+
+def store(
+    module: Module,
+    seconds: int,
+    children: int,
+    exit_code: int,
+    tests: dict[str, str] | None = None,
+) -> None:
+    """Write the module's record: its verdicts, the function hashes they hold for, and the
+    test files (by hash) its survivors were judged against (kept as they were if None)."""
     verdicts = live_verdicts(module) or {}
+    tests = tests if tests is not None else (stored(module) or {}).get("tests")
     STORED.mkdir(exist_ok=True)
     (STORED / f"{module.name}.json").write_text(
         json.dumps(
@@ -366,6 +468,8 @@ def store(module: Module, seconds: int, children: int, exit_code: int) -> None:
                 "exit": exit_code,
                 "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 "verdicts": dict(sorted(verdicts.items())),
+                "hashes": live_hashes(module),
+                "tests": tests,
             },
             indent=1,
             ensure_ascii=False,
@@ -479,6 +583,9 @@ def main() -> int:
     run_parser = sub.add_parser("run")
     run_parser.add_argument("modules", nargs="*", metavar="MODULE", help=", ".join(BY_NAME))
     run_parser.add_argument("--children", type=int, default=2)
+    run_parser.add_argument(
+        "--fresh", action="store_true", help="judge every mutant, not only changed functions'"
+    )
     rerun_parser = sub.add_parser(
         "rerun", help="test one module's surviving and unchecked mutants (or those named)"
     )
@@ -489,6 +596,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.command == "rerun":
         module = BY_NAME[args.module]
+        if not (WORK / module.name / "mutants" / "mutmut-stats.json").exists():
+            run(module, args.children)  # a new checkout: mutants, stats, verdicts to start from
         found = results(module)
         known_equivalent = equivalents()
         names = args.names or sorted(
@@ -497,7 +606,7 @@ def main() -> int:
             if verdict in ("survived", "no tests", "not checked") and name not in known_equivalent
         )
         if names:
-            rerun(module, names, args.children)
+            rerun(module, names, args.children, named=bool(args.names))
         return report()
     if args.command == "run":
         unknown = set(args.modules) - set(BY_NAME)
@@ -506,7 +615,7 @@ def main() -> int:
                 f"unknown module(s) {', '.join(sorted(unknown))}; known: {', '.join(BY_NAME)}"
             )
         for name in args.modules or list(BY_NAME):
-            run(BY_NAME[name], args.children)
+            run(BY_NAME[name], args.children, args.fresh)
         return report()
     return report()
 
