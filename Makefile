@@ -75,8 +75,8 @@ test-pg: install
 	scripts/test-pg $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check service tests bench scripts gunicorn.conf.py
+	$(BIN)/ruff format --check service tests bench scripts gunicorn.conf.py
 
 # Mutation testing of the core ([tool.mutmut] in pyproject.toml); slow, not part of `make test`.
 $(BIN)/.mutation-installed: $(BIN)/.installed

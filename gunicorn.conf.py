@@ -17,7 +17,7 @@ graceful_timeout = 20
 # Load the app (rules, classifier) once in the master; workers share the memory.
 preload_app = True
 accesslog = "-"
-access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms'
+access_log_format = "%(m)s %(U)s %(s)s %(B)s %(M)sms"
 errorlog = "-"
 logger_class = "service.logs.AnonymousGunicornLogger"
 # gunicorn itself believes no forwarding header from anyone: the app decides, by
