@@ -440,7 +440,9 @@ class Scrubber:
         * a capitalised word that is rare as an ordinary word ("Okafor"), unless it is a
           compound of ordinary words ("Dienstplanänderung");
         * a capitalised common given name ("John", "Anna") not at a sentence start, or at
-          one when a name or a verb follows; in German not right after an article ("der Ernst");
+          one when a name or a verb follows, or when it stands alone: a signature on its
+          own line ("Thanks,\nJohn") or an address ("John, please stop"); in German not
+          right after an article ("der Ernst");
         * an initial and a capitalised word ("J. Kowalski", "M. Dupont");
         * a lower-case given name that is rare as a word ("priya"), or a common one after
           "and", "with", "told"... ("me and anna"), and a rare word right after it ("sharma").
@@ -463,7 +465,11 @@ class Scrubber:
                         continue  # "Young Smith said": the capital says nothing here
                     if lexicon.zipf(word.low, language) >= _FUNCTION_WORD_ZIPF:
                         continue
-                    redact[i] = not word.sentence_start or _followed_by_name_or_verb(text, words, i)
+                    redact[i] = (
+                        not word.sentence_start
+                        or _followed_by_name_or_verb(text, words, i)
+                        or _stands_alone(text, word)
+                    )
             elif (
                 previous is not None
                 and previous.low in LOWER_CASE_NAME_CUES
@@ -626,6 +632,17 @@ def _followed_by_name_or_verb(text: str, words: list[_Word], i: int) -> bool:
         or following.low in NAME_PARTICLES
         or following.low in (_REPORTING_VERBS | _STATE_VERBS)
     )
+
+
+# After a sentence-start given name: nothing more on its line ("Thanks,\nJohn", a signature)
+# or a comma (an address: "John, please stop").
+_ALONE_AFTER = re.compile(r"[ \t]*(?:,|[.!]?[ \t]*(?:\r?\n|$))")
+
+
+def _stands_alone(text: str, word: _Word) -> bool:
+    """At a sentence start, a given name is a person when it signs the text off or is spoken
+    to: the capital says nothing there, but no sentence starts with an ordinary word alone."""
+    return _ALONE_AFTER.match(text, word.end) is not None
 
 
 _MAX_NAME_SPREAD = 2  # "Dr Ngozi Ada Okafor": a name found, and up to two words around it

@@ -96,6 +96,7 @@ NEVER_NAMES: frozenset[str] = _words(
     president chair chairman chairwoman chairperson secretary clerk agent analyst engineer
     nurse doctor teacher driver
     meeting meetings email emails phone call calls message messages text chat
+    rota rotas roster rosters shift shifts
     policy grievance tribunal complaint report
     """
 )

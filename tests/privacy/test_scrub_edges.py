@@ -125,6 +125,54 @@ def test_a_given_name_at_a_sentence_start_needs_a_name_or_verb_after_it(
     assert no_directory.scrub(text).text == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # A reporter signing off with their own name: alone on its line, or at the end.
+        ("Thanks,\nJohn", "en", "Thanks,\n[name]"),
+        ("Thanks,\nJohn\n", "en", "Thanks,\n[name]\n"),
+        ("Cheers,\nDave", "en", "Cheers,\n[name]"),
+        ("Regards,\nAnna.", "en", "Regards,\n[name]."),
+        ("Kind regards,\nAnna Nowak", "en", "Kind regards,\n[name]"),
+        (
+            "It keeps happening.\nJohn\nnights team",
+            "en",
+            "It keeps happening.\n[name]\nnights team",
+        ),
+        ("Danke,\nJürgen", "de", "Danke,\n[name]"),
+        ("Merci,\nAmélie", "fr", "Merci,\n[name]"),
+        ("Gracias,\nLucía", "es", "Gracias,\n[name]"),
+        ("Dank je,\nSanne", "nl", "Dank je,\n[name]"),
+        ("Dziękuję,\nAgnieszka", "pl", "Dziękuję,\n[name]"),
+        ("Grazie,\nGiulia", "it", "Grazie,\n[name]"),
+        ("Obrigado,\nJoão", "pt", "Obrigado,\n[name]"),
+        # A name spoken to, before a comma.
+        ("John, please stop.", "en", "[name], please stop."),
+        # Greetings, sign-off words and workplace words alone on a line stay.
+        ("Hi,\nI work nights.", "en", "Hi,\nI work nights."),
+        ("Sorry,\nno more", "en", "Sorry,\nno more"),
+        ("Regards,\nHR", "en", "Regards,\nHR"),
+        ("Hallo,\nich bin neu.", "de", "Hallo,\nich bin neu."),
+        ("Monday, again.", "en", "Monday, again."),
+        ("May, June and July were hard.", "en", "May, June and July were hard."),
+        # Not alone: a given name followed by an ordinary word at a sentence start stays.
+        ("Anna left early.", "en", "Anna left early."),
+    ],
+)
+def test_a_given_name_alone_at_a_sentence_start_signs_off_or_is_spoken_to(
+    no_directory: Scrubber, text: str, language: str, expected: str
+) -> None:
+    assert no_directory.scrub(text, language).text == expected
+
+
+@pytest.mark.parametrize("word", ["rota", "rotas", "roster", "shift"])
+def test_shift_planning_words_are_not_names(no_directory: Scrubber, word: str) -> None:
+    """ "Rota" is also a given name, and rare in the English lexicon; in a report it is the
+    shift plan."""
+    text = f"Will, the {word} changed again."
+    assert no_directory.scrub(text).text == text
+
+
 # --- URLs, phone numbers --------------------------------------------------------------------
 
 
