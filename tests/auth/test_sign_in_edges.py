@@ -210,7 +210,15 @@ def test_the_api_takes_only_tokens_never_the_browsers_session(app, org):
     browser = app.test_client()
     sign_in(browser, LEADER)
     assert browser.get("/cases").status_code == 200
-    assert browser.get("/api/v1/cases").status_code == 401
+    no_token = browser.get("/api/v1/cases")
+    assert no_token.status_code == 401
+    assert no_token.get_json()["error"] == {
+        "code": "unauthorized",
+        "message": "Send an API token as 'Authorization: Bearer <token>'.",
+    }
     refused = browser.get("/api/v1/cases", headers={"Authorization": "Bearer not-a-token"})
     assert refused.status_code == 401
-    assert "The API token is missing, invalid or revoked." in refused.get_data(as_text=True)
+    assert refused.get_json()["error"] == {
+        "code": "unauthorized",
+        "message": "The API token is missing, invalid or revoked.",
+    }
