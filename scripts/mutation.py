@@ -376,7 +376,7 @@ def rerun(module: Module, names: list[str], children: int, named: bool = False) 
 
     from mutmut.stats import status_by_exit_code
 
-    metas = {meta: _read_meta(meta) for meta in mutants.glob("service/**/*.py.meta")}
+    metas = {meta: _read_meta(meta) for meta in meta_files(mutants)}
     done = 0
     finished = False
     try:
@@ -405,15 +405,16 @@ def tests_to_run(
     """The tests to judge a mutant by: of those tied to its function (known), the ones in
     changed test files and the added ones first, since pytest -x stops at the first failure.
     A mutant that survived gets only those: the unchanged files already let it through."""
-    fresh = [t for t in sorted(known) if t.split("::")[0] in changed] + added
-    return fresh if survived else fresh + [t for t in sorted(known) if t not in fresh]
+    known = sorted(known)
+    fresh = [t for t in known if t.split("::")[0] in changed] + added
+    return fresh if survived else fresh + [t for t in known if t not in fresh]
 
 
 def live_verdicts(module: Module) -> dict[str, str] | None:
     """mutant name -> mutmut's verdict, from the .meta files mutmut writes beside each
     mutated source file; None when the module has not been run in this checkout."""
     mutants = WORK / module.name / "mutants"
-    metas = sorted(mutants.glob("service/**/*.py.meta"))
+    metas = meta_files(mutants)
     if not metas:
         return None
     # Only here: the stored verdicts are reported without mutmut installed.
@@ -425,6 +426,11 @@ def live_verdicts(module: Module) -> dict[str, str] | None:
         for name, code in exit_codes.items():
             verdicts[name] = status_by_exit_code[code]
     return verdicts
+
+
+def meta_files(mutants: Path) -> list[Path]:
+    """mutmut's results: a .meta file beside each mutated source file."""
+    return sorted(mutants.glob("service/**/*.py.meta"))
 
 
 def _read_meta(meta: Path) -> dict:
@@ -444,7 +450,7 @@ def live_hashes(module: Module) -> dict[str, dict[str, str]]:
         str(meta.relative_to(mutants)).removesuffix(".meta"): _read_meta(meta)[
             "hash_by_function_name"
         ]
-        for meta in sorted(mutants.glob("service/**/*.py.meta"))
+        for meta in meta_files(mutants)
     }
 
 

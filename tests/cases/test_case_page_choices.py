@@ -18,11 +18,6 @@ from tests.cases.support import bearer, case_for, post_form, signed_in
 
 
 @pytest.fixture
-def leader(org):  # type: ignore[no-untyped-def]
-    return org.staff["leader"]
-
-
-@pytest.fixture
 def leader_client(app, org):  # type: ignore[no-untyped-def]
     return signed_in(app, "leader@demo.defuse")
 

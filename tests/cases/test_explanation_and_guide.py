@@ -149,11 +149,6 @@ def test_the_model_part_names_the_version_before_the_top_level_does(explanation,
 
 
 @pytest.fixture
-def leader(org):  # type: ignore[no-untyped-def]
-    return org.staff["leader"]
-
-
-@pytest.fixture
 def case(org, leader):  # type: ignore[no-untyped-def]
     return case_for(org, leader, "high")
 

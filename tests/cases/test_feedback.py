@@ -20,11 +20,6 @@ from tests.cases.support import case_for
 
 
 @pytest.fixture
-def leader(org):  # type: ignore[no-untyped-def]
-    return org.staff["leader"]
-
-
-@pytest.fixture
 def case(org, leader):  # type: ignore[no-untyped-def]
     case = case_for(org, leader)
     service.transition(leader, case, "acknowledged")

@@ -27,11 +27,6 @@ OPEN_RESOLUTIONS = "Resolved informally, Referred to a formal process, Withdrawn
 
 
 @pytest.fixture
-def leader(org):  # type: ignore[no-untyped-def]
-    return org.staff["leader"]
-
-
-@pytest.fixture
 def case(org, leader):  # type: ignore[no-untyped-def]
     return case_for(org, leader)
 

@@ -29,11 +29,6 @@ CLOSING = "Thank you for raising this. We talked with the team and agreed change
 
 
 @pytest.fixture
-def leader(org):  # type: ignore[no-untyped-def]
-    return org.staff["leader"]
-
-
-@pytest.fixture
 def case(org, leader):  # type: ignore[no-untyped-def]
     return case_for(org, leader)
 
