@@ -132,6 +132,7 @@ MODULES = (
             "tests/routing/test_routing_service.py",
             "tests/routing/test_language_fallback.py",
             "tests/routing/test_timing.py",
+            "tests/routing/test_routing_records.py",
             "tests/boundaries/test_deadlines.py",
             "tests/cases/test_feedback.py",  # sla.check_feedback_deadlines
         ),

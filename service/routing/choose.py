@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 # An open critical case weighs as much as five low ones.
@@ -70,7 +70,6 @@ class Candidate:
     active: bool = True
     away_until: date | None = None
     last_assigned_at: datetime | None = None
-    roles: frozenset[str] = field(default_factory=lambda: frozenset({"trust_leader"}))
 
     @property
     def weighted_load(self) -> int:

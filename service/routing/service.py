@@ -54,7 +54,6 @@ def _candidate(user: User, open_levels: tuple[str, ...] = ()) -> Candidate:
         active=user.active,
         away_until=user.away_until,
         last_assigned_at=user.last_assigned_at,
-        roles=frozenset({user.role}),
     )
 
 
