@@ -52,7 +52,8 @@ def test_line_of_management_is_a_conflict_both_ways():
 def test_hr_involved_excludes_hr_people():
     hr_leader = leader(1, unit=6)
     assert exclusion_reason(case(), hr_leader, TREE, TODAY) is None
-    assert exclusion_reason(case(involved=("hr",)), hr_leader, TREE, TODAY)
+    involved = exclusion_reason(case(involved=("hr",)), hr_leader, TREE, TODAY)
+    assert involved == "conflict of interest: involved"
 
 
 def test_other_exclusions():
@@ -62,11 +63,13 @@ def test_other_exclusions():
         exclusion_reason(case(), leader(1, away_until=TODAY - timedelta(days=1)), TREE, TODAY)
         is None
     )
-    assert exclusion_reason(case(), leader(1, categories=frozenset({"pay"})), TREE, TODAY)
+    untrained = leader(1, categories=frozenset({"pay"}))
+    assert exclusion_reason(case(), untrained, TREE, TODAY) == "not trained for category"
     assert exclusion_reason(case(language="de"), leader(1), TREE, TODAY) == "language"
     full = leader(1, capacity=2, open_levels=("low", "low"))
     assert exclusion_reason(case(), full, TREE, TODAY) == "at capacity"
-    assert exclusion_reason(case(previous_assignee_id=1), leader(1), TREE, TODAY)
+    rerouted = case(previous_assignee_id=1)
+    assert exclusion_reason(rerouted, leader(1), TREE, TODAY) == "previous assignee"
     assert exclusion_reason(case(), leader(1, unit=None), TREE, TODAY)
 
 
@@ -115,6 +118,9 @@ def test_nobody_eligible_gives_none():
 def test_a_cycle_in_the_tree_does_not_hang():
     cyclic = OrgTree(parent_of={1: 2, 2: 1})
     assert cyclic.in_line(1, 2)
+    # A cycle above the unit, not through it: each unit on it is listed once.
+    above = OrgTree(parent_of={3: 1, 1: 2, 2: 1})
+    assert above.ancestors(3) == [1, 2]
 
 
 @st.composite
