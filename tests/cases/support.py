@@ -12,7 +12,7 @@ from flask import Flask, g
 from flask.testing import FlaskClient
 
 from service.auth import new_api_token
-from service.db import Case, User, utcnow
+from service.db import AuditEvent, Case, User, utcnow
 from service.extensions import db
 from service.intake.service import submit_report
 from service.schemas.reports import ReportCreateSchema
@@ -56,6 +56,17 @@ def case_for(org: Org, user: User | None, level: str | None = None, **overrides:
     if level:
         set_risk(case, level, {"low": 0.1, "moderate": 0.4, "high": 0.7, "critical": 0.9}[level])
     return case
+
+
+def audit_events(case_id: int, action: str) -> list[AuditEvent]:
+    """The case's audit events of one kind, oldest first."""
+    return list(
+        db.session.execute(
+            db.select(AuditEvent)
+            .where(AuditEvent.case_id == case_id, AuditEvent.action == action)
+            .order_by(AuditEvent.id)
+        ).scalars()
+    )
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:

@@ -12,24 +12,14 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from service.cases import service
 from service.cases.service import WorkflowError
-from service.db import AuditEvent, Case, Note, Notification, Report, utcnow
+from service.db import Case, Note, Notification, Report, utcnow
 from service.db.base import MAX_ID
 from service.extensions import db
 from service.intake.service import add_reporter_message
 from service.notify import case_link
-from tests.cases.support import case_for
+from tests.cases.support import audit_events, case_for
 
 NOT_A_CASE_WORKER = "Choose an active Trust Leader or lead."
-
-
-def events(case_id: int, action: str) -> list[AuditEvent]:
-    return list(
-        db.session.execute(
-            select(AuditEvent)
-            .where(AuditEvent.case_id == case_id, AuditEvent.action == action)
-            .order_by(AuditEvent.id)
-        ).scalars()
-    )
 
 
 def notes(case_id: int) -> list[Note]:
@@ -103,7 +93,7 @@ def test_reassignment_refusals_say_exactly_why_and_change_nothing(org):
 
     db.session.rollback()
     assert db.session.get(Case, case.id).assignee_id == leader.id
-    assert events(case.id, "case.reassigned") == [] and notes(case.id) == []
+    assert audit_events(case.id, "case.reassigned") == [] and notes(case.id) == []
 
 
 def test_choosing_someone_without_the_language_keeps_the_reason_as_a_note(org):
@@ -128,7 +118,7 @@ def test_choosing_someone_without_the_language_keeps_the_reason_as_a_note(org):
         "Assigned to Jo (Trust Leader) although not eligible (language): "
         "Jo knows the team's history."
     )
-    [event] = events(case.id, "case.reassigned")
+    [event] = audit_events(case.id, "case.reassigned")
     assert (event.actor_id, event.actor_kind) == (lead.id, "staff")
     assert event.detail == {
         "from_assignee": leader.id,
@@ -158,7 +148,7 @@ def test_handing_a_case_to_a_speaker_of_its_language_clears_the_need(org):
     case = db.session.get(Case, case.id)
     assert case.assignee_id == leader3.id and case.needs_language is None
     assert notes(case.id) == []  # nothing to explain
-    [event] = events(case.id, "case.reassigned")
+    [event] = audit_events(case.id, "case.reassigned")
     assert event.detail == {"from_assignee": leader.id, "to_assignee": leader3.id}
 
 
@@ -239,7 +229,7 @@ def test_who_may_open_a_case_and_what_the_others_are_told(org):
             else:
                 service.load_case_for(user, case.id)
         assert refused.value.description == "You may not open this case."
-    denied = events(case.id, "case.access_denied")
+    denied = audit_events(case.id, "case.access_denied")
     assert [(e.actor_id, e.detail) for e in denied] == [
         (org.staff["leader2"].id, {"role": "trust_leader", "via": "page"}),
         (org.staff["hr"].id, {"role": "hr_analyst", "via": "api"}),

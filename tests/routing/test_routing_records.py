@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from flask import Flask, g
 from sqlalchemy import select, update
 
-from service.db import AuditEvent, Case, Notification, OutboxEntry, to_hour, utcnow
+from service.db import Case, Notification, OutboxEntry, to_hour, utcnow
 from service.extensions import db
 from service.notify import case_link
 from service.routing import choose_with_fallback
 from service.routing.service import request_reroute, route_case, unroutable_staff
-from tests.cases.support import assign, case_for, submit
+from tests.cases.support import assign, audit_events, case_for, submit
 from tests.factories import Org
 from tests.routing.test_choose import TODAY, TREE, case, leader
 
@@ -48,16 +48,6 @@ def routed_by_a_lead(app: Flask, org: Org, case_id: int, routing_round: int) -> 
     with app.test_request_context("/"):
         g.user = org.staff["lead"]
         return route_case(case_id, routing_round)
-
-
-def decisions(case_id: int, action: str) -> list[AuditEvent]:
-    return list(
-        db.session.execute(
-            select(AuditEvent)
-            .where(AuditEvent.case_id == case_id, AuditEvent.action == action)
-            .order_by(AuditEvent.id)
-        ).scalars()
-    )
 
 
 def notices(kind: str) -> list[Notification]:
@@ -110,7 +100,7 @@ def test_an_assignment_writes_the_case_the_event_the_notice_and_the_log_line(app
     assert leader3.last_assigned_at == case.assigned_at
     assert (case.guide_id, case.guide_language) == ("workload", "fr")
     assert case.guide_version.startswith("workload@")
-    event = decisions(case.id, "case.assigned")[-1]
+    event = audit_events(case.id, "case.assigned")[-1]
     assert (event.actor_kind, event.actor_id, event.at in hours) == ("system", None, True)
     assert event.detail == {"assignee_id": leader3.id, "round": routing_round}
     [notice] = notices("assigned")[told_before:]
@@ -143,7 +133,7 @@ def test_a_case_no_one_may_take_goes_to_the_leads_with_each_reason_counted(app, 
     assert (case.assignee_id, case.routing_state) == (None, "unassigned")
     assert case.guide_language == "en"  # nobody's languages to choose from yet
     reasons = {"away": 2, "conflict of interest: line of management": 1}
-    event = decisions(case.id, "case.unassigned")[-1]
+    event = audit_events(case.id, "case.unassigned")[-1]
     assert (event.actor_kind, event.actor_id, event.at in hours) == ("system", None, True)
     assert event.detail == {"round": routing_round, "reasons": reasons}
     [notice] = notices("unassigned")[told_before:]
@@ -167,7 +157,7 @@ def test_a_fallback_speaker_is_named_to_the_leads_and_the_case_keeps_its_need(ap
     db.session.expire_all()
     case = db.session.get(Case, case.id)
     assert case.needs_language == "de" and case.guide_language == "en"
-    event = decisions(case.id, "case.assigned")[-1]
+    event = audit_events(case.id, "case.assigned")[-1]
     assert event.detail == {
         "assignee_id": case.assignee_id,
         "round": routing_round,
@@ -237,14 +227,14 @@ def test_a_closed_case_is_not_routed_by_a_job_still_queued_for_it(app, org):
     routing_round = pending(case)
     case.status = "closed"
     db.session.commit()
-    events_before = len(decisions(case.id, "case.assigned"))
+    events_before = len(audit_events(case.id, "case.assigned"))
 
     assert route_case(case.id, routing_round) == "stale"
 
     db.session.expire_all()
     case = db.session.get(Case, case.id)
     assert (case.assignee_id, case.routing_round) == (None, routing_round)
-    assert len(decisions(case.id, "case.assigned")) == events_before
+    assert len(audit_events(case.id, "case.assigned")) == events_before
 
 
 def test_a_decision_clears_only_its_own_rounds_outbox_entries(app, org):
